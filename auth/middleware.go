@@ -1,0 +1,105 @@
+package auth
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prioritysupport/backend/models"
+)
+
+// Middleware returns HTTP middleware that authenticates requests from the
+// "Authorization: Bearer <token>" header using v.
+//
+// A request without the header goes on anonymous, with no caller in its
+// context. A header that is not a single well-formed Bearer credential, or
+// a token v refuses, stops the request with HTTP 401 and a JSON body
+// {"errors":[{"message":"<reason>","extensions":{"code":"UNAUTHENTICATED"}}]},
+// and logs "token refused" at WARN on log with the reason, remote address
+// and path; neither the token nor the header is ever logged. A verified
+// caller is put into the request context with WithCaller.
+//
+// A nil log means slog.Default(). Middleware panics if v is nil.
+func Middleware(v *Verifier, log *slog.Logger) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("auth: Middleware needs a non-nil Verifier")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			values := r.Header.Values("Authorization")
+			if len(values) == 0 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			token, ok := bearerToken(values)
+			if !ok {
+				refuse(w, r, log, "malformed authorization header", `Bearer`)
+				return
+			}
+			caller, err := v.Verify(token)
+			if err != nil {
+				refuse(w, r, log, models.ErrorMessage(err), `Bearer error="invalid_token"`)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), caller)))
+		})
+	}
+}
+
+// bearerToken returns the token of a single "Bearer <token>" header value.
+// The scheme is matched case-insensitively.
+func bearerToken(values []string) (string, bool) {
+	if len(values) != 1 {
+		return "", false
+	}
+	scheme, rest, found := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token := strings.TrimLeft(rest, " ")
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return "", false
+	}
+	return token, true
+}
+
+// errorBody is the GraphQL-shaped error response the middleware writes.
+type errorBody struct {
+	Errors []errorEntry `json:"errors"`
+}
+
+type errorEntry struct {
+	Message    string         `json:"message"`
+	Extensions errorExtension `json:"extensions"`
+}
+
+type errorExtension struct {
+	Code string `json:"code"`
+}
+
+// refuse logs the refusal and answers 401 with reason as the message.
+func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, reason, challenge string) {
+	log.WarnContext(r.Context(), "token refused",
+		slog.String("reason", reason),
+		slog.String("remote_addr", r.RemoteAddr),
+		slog.String("path", r.URL.Path),
+	)
+	body, err := json.Marshal(errorBody{Errors: []errorEntry{{
+		Message:    reason,
+		Extensions: errorExtension{Code: models.CodeUnauthenticated},
+	}}})
+	if err != nil {
+		http.Error(w, "unauthenticated", http.StatusUnauthorized)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("WWW-Authenticate", challenge)
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write(body)
+}

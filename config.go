@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // IANA zones compiled in, so a bare container computes SLAs right
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/graph"
+	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
+)
+
+// Config is the server's configuration, read from the environment.
+type Config struct {
+	Production      bool
+	Addr            string
+	DatabaseURL     string
+	DataDir         string
+	JWT             auth.Config
+	CORSOrigins     []string
+	SupportDomain   string
+	SLATimezone     string
+	WebmailDomains  []string
+	GraphiQL        bool
+	ComplexityLimit int
+	MaxBodyBytes    int64
+}
+
+// devSupportDomain is the support domain of a development run that sets
+// none; the reserved .test name cannot collide with a customer's.
+const devSupportDomain = "vendor.test"
+
+// LoadConfig reads the configuration from getenv and checks every value. It
+// returns one error per bad value, each naming its variable and saying what
+// is expected, and never quoting a secret.
+func LoadConfig(getenv func(string) string) (Config, []error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	cfg := Config{
+		Addr:            or(getenv("PS_ADDR"), ":8080"),
+		DatabaseURL:     getenv("DATABASE_URL"),
+		DataDir:         or(getenv("PS_DATA_DIR"), "data"),
+		SLATimezone:     or(getenv("PS_SLA_TIMEZONE"), "UTC"),
+		ComplexityLimit: graph.DefaultComplexityLimit,
+		MaxBodyBytes:    1 << 20,
+	}
+	switch env := or(getenv("PS_ENV"), "development"); env {
+	case "development":
+	case "production":
+		cfg.Production = true
+	default:
+		bad("PS_ENV", "%q is neither development nor production", env)
+	}
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || port == "" {
+		bad("PS_ADDR", "%q is not host:port or :port", cfg.Addr)
+	}
+	if !store.IsPostgresURL(cfg.DatabaseURL) {
+		if _, err := store.SQLitePath(cfg.DatabaseURL); err != nil {
+			bad("DATABASE_URL", "%v", err)
+		}
+	} else if _, err := url.Parse(cfg.DatabaseURL); err != nil {
+		bad("DATABASE_URL", "not a valid URL")
+	}
+
+	// JWT: exactly one key; production needs it, the issuer and the audience.
+	if s := getenv("PS_JWT_HS256_SECRET"); s != "" {
+		cfg.JWT.HS256Secret = []byte(s)
+	}
+	if pem := getenv("PS_JWT_PUBLIC_KEY"); pem != "" {
+		cfg.JWT.PublicKeyPEM = []byte(pem)
+	}
+	if path := getenv("PS_JWT_PUBLIC_KEY_FILE"); path != "" {
+		if cfg.JWT.PublicKeyPEM != nil {
+			bad("PS_JWT_PUBLIC_KEY_FILE", "set PS_JWT_PUBLIC_KEY or PS_JWT_PUBLIC_KEY_FILE, not both")
+		} else if b, err := os.ReadFile(path); err != nil {
+			bad("PS_JWT_PUBLIC_KEY_FILE", "cannot read %q: %v", path, errors.Unwrap(err))
+		} else {
+			cfg.JWT.PublicKeyPEM = b
+		}
+	}
+	if cfg.JWT.HS256Secret != nil && cfg.JWT.PublicKeyPEM != nil {
+		bad("PS_JWT_HS256_SECRET", "set either an HS256 secret or a public key (PS_JWT_PUBLIC_KEY[_FILE]), not both")
+	} else if cfg.JWT.HS256Secret != nil || cfg.JWT.PublicKeyPEM != nil {
+		if _, err := auth.NewVerifier(cfg.JWT); err != nil {
+			name := "PS_JWT_PUBLIC_KEY"
+			if cfg.JWT.HS256Secret != nil {
+				name = "PS_JWT_HS256_SECRET"
+			}
+			bad(name, "%v", err)
+		}
+	}
+	cfg.JWT.Issuer = getenv("PS_JWT_ISSUER")
+	cfg.JWT.Audience = getenv("PS_JWT_AUDIENCE")
+	if cfg.Production {
+		if cfg.JWT.HS256Secret == nil && cfg.JWT.PublicKeyPEM == nil {
+			bad("PS_JWT_PUBLIC_KEY", "production needs a token key: PS_JWT_PUBLIC_KEY, PS_JWT_PUBLIC_KEY_FILE or PS_JWT_HS256_SECRET")
+		}
+		if cfg.JWT.Issuer == "" {
+			bad("PS_JWT_ISSUER", "production needs the expected token issuer")
+		}
+		if cfg.JWT.Audience == "" {
+			bad("PS_JWT_AUDIENCE", "production needs the expected token audience")
+		}
+	}
+
+	for _, o := range splitList(getenv("PS_CORS_ORIGINS")) {
+		if o == "*" && !cfg.Production {
+			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			bad("PS_CORS_ORIGINS", "%q %v", o, err)
+			continue
+		}
+		cfg.CORSOrigins = append(cfg.CORSOrigins, o)
+	}
+
+	if d := getenv("PS_SUPPORT_DOMAIN"); d != "" {
+		if n, err := models.NormalizeDomain(d); err != nil {
+			bad("PS_SUPPORT_DOMAIN", "%s", models.ErrorMessage(err))
+		} else {
+			cfg.SupportDomain = n
+		}
+	} else if cfg.Production {
+		bad("PS_SUPPORT_DOMAIN", "production needs the vendor's support email domain")
+	} else {
+		cfg.SupportDomain = devSupportDomain
+	}
+	if _, err := time.LoadLocation(cfg.SLATimezone); err != nil || cfg.SLATimezone == "Local" {
+		bad("PS_SLA_TIMEZONE", "%q is not an IANA time zone such as UTC or Europe/London", cfg.SLATimezone)
+	}
+	cfg.WebmailDomains = models.DefaultWebmailDomains
+	if list := getenv("PS_WEBMAIL_DOMAINS"); list != "" {
+		cfg.WebmailDomains = nil
+		for _, d := range splitList(list) {
+			n, err := models.NormalizeDomain(d)
+			if err != nil {
+				bad("PS_WEBMAIL_DOMAINS", "%s", models.ErrorMessage(err))
+				continue
+			}
+			cfg.WebmailDomains = append(cfg.WebmailDomains, n)
+		}
+	}
+
+	cfg.GraphiQL = !cfg.Production
+	if v := getenv("PS_GRAPHIQL"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("PS_GRAPHIQL", "%q is not true or false", v)
+		}
+		cfg.GraphiQL = b
+	}
+	if v := getenv("PS_GRAPHQL_COMPLEXITY_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 {
+			bad("PS_GRAPHQL_COMPLEXITY_LIMIT", "%q is not a whole number of at least 10", v)
+		}
+		cfg.ComplexityLimit = n
+	}
+	if v := getenv("PS_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			bad("PS_MAX_BODY_BYTES", "%q is not a whole number of at least 1024", v)
+		}
+		cfg.MaxBodyBytes = n
+	}
+	return cfg, errs
+}
+
+// checkOrigin returns an error unless o is a browser origin:
+// scheme://host[:port] with no path.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return errors.New(`is not an origin like "https://dashboard.example.com"`)
+	}
+	return nil
+}
+
+// or returns v, or def when v is empty.
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// splitList splits a comma-separated list, trimming space and dropping
+// empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strings.TrimSuffix(p, "/"))
+		}
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+// Package loaders batches the reads of GraphQL list fields: one loader set
+// per request, put into the context by Middleware and read with For, each
+// batch one `WHERE … IN (…)` query with results in key order.
+package loaders
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
+)
+
+// wait is how long a loader collects keys before it runs its batch.
+const wait = 2 * time.Millisecond
+
+type ctxKey struct{}
+
+// Loaders are the per-request batch loaders.
+type Loaders struct {
+	CustomerByID                  *dataloadgen.Loader[string, *models.Customer]
+	LicensesByCustomerID          *dataloadgen.Loader[string, []*models.License]
+	SubscriptionsByCustomerID     *dataloadgen.Loader[string, []*models.SupportSubscription]
+	DomainsBySubscriptionID       *dataloadgen.Loader[string, []string]
+	StatusChangesBySubscriptionID *dataloadgen.Loader[string, []*models.SubscriptionStatusChange]
+}
+
+// New returns a fresh loader set over s; its caches live as long as it does.
+func New(s *store.Store) *Loaders {
+	return &Loaders{
+		CustomerByID:                  dataloadgen.NewLoader(all(s.CustomersByIDs), dataloadgen.WithWait(wait)),
+		LicensesByCustomerID:          dataloadgen.NewLoader(all(s.LicensesByCustomerIDs), dataloadgen.WithWait(wait)),
+		SubscriptionsByCustomerID:     dataloadgen.NewLoader(all(s.SubscriptionsByCustomerIDs), dataloadgen.WithWait(wait)),
+		DomainsBySubscriptionID:       dataloadgen.NewLoader(all(s.DomainsBySubscriptionIDs), dataloadgen.WithWait(wait)),
+		StatusChangesBySubscriptionID: dataloadgen.NewLoader(all(s.StatusChangesBySubscriptionIDs), dataloadgen.WithWait(wait)),
+	}
+}
+
+// all adapts a store batch read, which fails or succeeds as a whole, to the
+// loader's per-key results.
+func all[V any](fetch func(context.Context, []string) ([]V, error)) func(context.Context, []string) ([]V, []error) {
+	return func(ctx context.Context, keys []string) ([]V, []error) {
+		vals, err := fetch(ctx, keys)
+		if err != nil {
+			return nil, []error{err}
+		}
+		return vals, nil
+	}
+}
+
+// Middleware puts a fresh loader set into each request's context.
+func Middleware(s *store.Store) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s))))
+		})
+	}
+}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the loader set of the request ctx belongs to.
+func For(ctx context.Context) *Loaders {
+	return ctx.Value(ctxKey{}).(*Loaders)
+}

@@ -1,0 +1,55 @@
+package models
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+)
+
+// Customer is an organisation that buys licenses and, with a valid paid
+// license, Priority Support.
+type Customer struct {
+	bun.BaseModel `bun:"table:customers,alias:c"`
+
+	ID               string    `bun:"id,pk"`
+	Name             string    `bun:"name,notnull"`
+	StripeCustomerID string    `bun:"stripe_customer_id,nullzero"`
+	CreatedAt        time.Time `bun:"created_at,notnull"`
+	UpdatedAt        time.Time `bun:"updated_at,notnull"`
+}
+
+// CustomerInput is what sales gives to create a customer.
+type CustomerInput struct {
+	Name             string
+	StripeCustomerID string
+}
+
+// Normalize trims the input and checks it: a name of 1 to 200 characters and,
+// when given, a Stripe customer id of the form "cus_…". It returns a
+// BAD_USER_INPUT *Error naming every problem.
+func (in *CustomerInput) Normalize() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.StripeCustomerID = strings.TrimSpace(in.StripeCustomerID)
+	var problems []string
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		problems = append(problems, "name is required")
+	case n > 200:
+		problems = append(problems, "name is longer than 200 characters")
+	}
+	if id := in.StripeCustomerID; id != "" && (!strings.HasPrefix(id, "cus_") || len(id) > 255 || strings.ContainsAny(id, " \t\r\n")) {
+		problems = append(problems, `stripeCustomerId must look like "cus_…"`)
+	}
+	return problemsError(problems)
+}
+
+// problemsError returns nil for no problems, else one BAD_USER_INPUT *Error
+// that lists them all.
+func problemsError(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return Errorf(CodeBadUserInput, "%s", strings.Join(problems, "; "))
+}

@@ -1,0 +1,139 @@
+package models
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// SubscriptionStatus is where a Priority Support subscription is in its life:
+// pending → active → canceled or expired.
+type SubscriptionStatus string
+
+// The subscription statuses. Pending and active subscriptions are live: they
+// hold their domains.
+const (
+	StatusPending  SubscriptionStatus = "pending"
+	StatusActive   SubscriptionStatus = "active"
+	StatusCanceled SubscriptionStatus = "canceled"
+	StatusExpired  SubscriptionStatus = "expired"
+)
+
+// Live reports whether a subscription in this status holds its domains.
+func (s SubscriptionStatus) Live() bool {
+	return s == StatusPending || s == StatusActive
+}
+
+// Default SLA targets, stored per subscription.
+const (
+	DefaultFirstResponseTarget = time.Hour
+	DefaultFollowUpTarget      = time.Hour
+)
+
+// SupportSubscription is a customer's Priority Support subscription: the
+// domains it covers, its fee, its billing period and its SLA terms.
+type SupportSubscription struct {
+	bun.BaseModel `bun:"table:support_subscriptions,alias:s"`
+
+	ID                         string             `bun:"id,pk"`
+	CustomerID                 string             `bun:"customer_id,notnull"`
+	Status                     SubscriptionStatus `bun:"status,notnull"`
+	EarlyAccess                bool               `bun:"early_access,notnull"`
+	MonthlyFeeCents            int64              `bun:"monthly_fee_cents,notnull"`
+	Currency                   string             `bun:"currency,notnull"`
+	StartsAt                   time.Time          `bun:"starts_at,notnull"`
+	CurrentPeriodStart         time.Time          `bun:"current_period_start,nullzero"`
+	CurrentPeriodEnd           time.Time          `bun:"current_period_end,nullzero"`
+	FirstResponseTargetSeconds int64              `bun:"first_response_target_seconds,notnull"`
+	FollowUpTargetSeconds      int64              `bun:"follow_up_target_seconds,notnull"`
+	SLATimezone                string             `bun:"sla_timezone,notnull"`
+	ActivatedAt                time.Time          `bun:"activated_at,nullzero"`
+	CanceledAt                 time.Time          `bun:"canceled_at,nullzero"`
+	ExpiredAt                  time.Time          `bun:"expired_at,nullzero"`
+	CancelReason               string             `bun:"cancel_reason,nullzero"`
+	CreatedAt                  time.Time          `bun:"created_at,notnull"`
+	UpdatedAt                  time.Time          `bun:"updated_at,notnull"`
+}
+
+// MonthlyFee returns the fee per month.
+func (s *SupportSubscription) MonthlyFee() Money {
+	return Money{Cents: s.MonthlyFeeCents, Currency: s.Currency}
+}
+
+// EffectiveStatus returns the status at now: a pending subscription whose
+// start has come reads as active even before the stored status catches up.
+func (s *SupportSubscription) EffectiveStatus(now time.Time) SubscriptionStatus {
+	if s.Status == StatusPending && !now.Before(s.StartsAt) {
+		return StatusActive
+	}
+	return s.Status
+}
+
+// SubscriptionDomain is one domain in a subscription's set. Live is true
+// while the domain is in the set of a live subscription; the database keeps
+// at most one live row per domain. RemovedAt is set when sales took the
+// domain out of the set.
+type SubscriptionDomain struct {
+	bun.BaseModel `bun:"table:subscription_domains,alias:sd"`
+
+	ID             string    `bun:"id,pk"`
+	SubscriptionID string    `bun:"subscription_id,notnull"`
+	CustomerID     string    `bun:"customer_id,notnull"`
+	Domain         string    `bun:"domain,notnull"`
+	Live           bool      `bun:"live,notnull"`
+	AddedAt        time.Time `bun:"added_at,notnull"`
+	RemovedAt      time.Time `bun:"removed_at,nullzero"`
+}
+
+// SubscriptionStatusChange records one move of a subscription's status and
+// when it took effect.
+type SubscriptionStatusChange struct {
+	bun.BaseModel `bun:"table:subscription_status_changes,alias:ssc"`
+
+	ID             string             `bun:"id,pk"`
+	SubscriptionID string             `bun:"subscription_id,notnull"`
+	FromStatus     SubscriptionStatus `bun:"from_status,nullzero"`
+	ToStatus       SubscriptionStatus `bun:"to_status,notnull"`
+	ChangedAt      time.Time          `bun:"changed_at,notnull"`
+	Actor          string             `bun:"actor,nullzero"`
+	Reason         string             `bun:"reason,nullzero"`
+}
+
+// SubscriptionInput is what sales gives to create a subscription.
+type SubscriptionInput struct {
+	CustomerID  string
+	Domains     []string
+	StartsAt    *time.Time
+	EarlyAccess bool
+}
+
+// SubscriptionTerms is the start, status and first billing period of a new
+// subscription.
+type SubscriptionTerms struct {
+	StartsAt    time.Time
+	Status      SubscriptionStatus
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+}
+
+// PlanSubscription decides when a new subscription starts and which yearly
+// billing period is current. Without a start date it starts at the
+// license's next renewal (the end of its validity); a given start date may
+// lie in the past, for a customer imported with Priority Support already
+// running, in which case the subscription is active at once and its current
+// period is the yearly period, counted from the start, that contains now.
+func PlanSubscription(license *License, startsAt *time.Time, now time.Time) SubscriptionTerms {
+	start := license.ValidUntil
+	if startsAt != nil {
+		start = *startsAt
+	}
+	t := SubscriptionTerms{StartsAt: start, Status: StatusPending, PeriodStart: start, PeriodEnd: start.AddDate(1, 0, 0)}
+	if !now.Before(start) {
+		t.Status = StatusActive
+		for years := 1; !t.PeriodEnd.After(now); years++ {
+			t.PeriodStart = t.PeriodEnd
+			t.PeriodEnd = start.AddDate(years+1, 0, 0)
+		}
+	}
+	return t
+}

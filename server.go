@@ -1,0 +1,221 @@
+// Command backend is the Priority Support backend: one binary that serves
+// the GraphQL API, health and metrics endpoints against SQLite (the
+// embedded default) or PostgreSQL, migrating the schema on start.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/graph"
+	"github.com/prioritysupport/backend/graph/loaders"
+	"github.com/prioritysupport/backend/logging"
+	"github.com/prioritysupport/backend/metrics"
+	"github.com/prioritysupport/backend/migrations"
+	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
+)
+
+// App is the wired server: its store, token verifier, logger and metrics.
+type App struct {
+	Config   Config
+	Store    *store.Store
+	Verifier *auth.Verifier
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+}
+
+// NewApp wires the services for cfg over an open, migrated store.
+func NewApp(cfg Config, st *store.Store, verifier *auth.Verifier, log *slog.Logger) *App {
+	return &App{Config: cfg, Store: st, Verifier: verifier, Log: log, Metrics: metrics.New()}
+}
+
+// Handler returns the HTTP handler of every endpoint, with request ids and
+// access logs, CORS, and the body-size limit.
+func (a *App) Handler() http.Handler {
+	gql := graph.NewHandler(&graph.Resolver{Store: a.Store}, graph.HandlerOptions{
+		Introspection:   a.Config.GraphiQL,
+		ComplexityLimit: a.Config.ComplexityLimit,
+		Logger:          a.Log,
+		Metrics:         a.Metrics,
+	})
+	var api http.Handler = gql
+	api = loaders.Middleware(a.Store)(api)
+	api = auth.Middleware(a.Verifier, a.Log)(api)
+	api = limitBody(a.Config.MaxBodyBytes)(api)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", a.Metrics.Instrument("graphql", api))
+	if a.Config.GraphiQL {
+		mux.Handle("GET /{$}", playground.Handler("Priority Support", "/graphql"))
+	}
+	mux.Handle("GET /healthz", a.Metrics.Instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})))
+	mux.Handle("GET /readyz", a.Metrics.Instrument("readyz", http.HandlerFunc(a.readyz)))
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+
+	c := cors.New(cors.Options{
+		AllowedOrigins: a.Config.CORSOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type", logging.HeaderRequestID},
+		ExposedHeaders: []string{logging.HeaderRequestID},
+		MaxAge:         600,
+	})
+	return logging.Middleware(a.Log)(c.Handler(mux))
+}
+
+// readyz answers 200 when the database answers within two seconds, else
+// 503.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		logging.For(r.Context(), a.Log).Warn("readiness check failed", "error", err.Error())
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// limitBody refuses request bodies over max bytes: 413 up front when the
+// declared length is too large, and a read error past max otherwise.
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(models.CodeBadUserInput, fmt.Sprintf("request body is larger than %d bytes", max)))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// errorBody is a GraphQL-shaped error response for errors raised outside
+// GraphQL execution.
+func errorBody(code, message string) map[string]any {
+	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}}}
+}
+
+// writeJSON writes v as a JSON response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client has gone
+}
+
+// serve runs the server until SIGINT or SIGTERM, then drains requests for up
+// to 20 seconds.
+func serve(cfg Config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	app, closeDB, err := open(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if n, err := app.Store.ActivateDue(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("activated subscriptions whose start date has come", "count", n)
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", cfg.Addr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// open connects to the database, migrates it when migrate is set, and
+// builds the App; the returned func closes the database.
+func open(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*App, func(), error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if migrate {
+		applied, err := migrations.Up(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		if len(applied) > 0 {
+			log.Info("migrated database", "migrations", applied)
+		}
+	}
+	verifier, err := newVerifier(cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	st := store.New(db, store.Options{
+		DomainPolicy: models.DomainPolicy{Webmail: cfg.WebmailDomains, SupportDomain: cfg.SupportDomain},
+		SLATimezone:  cfg.SLATimezone,
+	})
+	return NewApp(cfg, st, verifier, log), func() { db.Close() }, nil
+}
+
+// newVerifier returns the token verifier of cfg; a development run without a
+// key uses the development secret kept under the data folder, creating it
+// once and saying so (never what it is).
+func newVerifier(cfg Config, log *slog.Logger) (*auth.Verifier, error) {
+	jc := cfg.JWT
+	if jc.HS256Secret == nil && jc.PublicKeyPEM == nil {
+		secret, path, created, err := auth.LoadOrCreateDevSecret(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Warn("no JWT key configured: created a development HS256 secret; mint tokens with `go run . token`", "path", path)
+		} else {
+			log.Info("no JWT key configured: using the development HS256 secret", "path", path)
+		}
+		jc.HS256Secret = secret
+	}
+	return auth.NewVerifier(jc)
+}
+
+// databaseKind names the database of a DATABASE_URL without its secrets.
+func databaseKind(u string) string {
+	if store.IsPostgresURL(u) {
+		return "postgres"
+	}
+	path, _ := store.SQLitePath(u)
+	return "sqlite:" + path
+}

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/prioritysupport/backend/models"
+)
+
+// CreateCustomer creates a customer (sales, admin). It returns
+// BAD_USER_INPUT for a bad name or Stripe id, CONFLICT when the Stripe
+// customer id already belongs to a customer, UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) CreateCustomer(ctx context.Context, in models.CustomerInput) (*models.Customer, error) {
+	if _, err := requireSales(ctx); err != nil {
+		return nil, err
+	}
+	if err := in.Normalize(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	c := &models.Customer{ID: newID(), Name: in.Name, StripeCustomerID: in.StripeCustomerID, CreatedAt: now, UpdatedAt: now}
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		if c.StripeCustomerID != "" {
+			n, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("stripe_customer_id = ?", c.StripeCustomerID).Count(ctx)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return models.Errorf(models.CodeConflict, "stripe customer %q already belongs to another customer", c.StripeCustomerID)
+			}
+		}
+		_, err := tx.NewInsert().Model(c).Exec(ctx)
+		return err
+	})
+	if isUniqueViolation(err) {
+		return nil, models.Errorf(models.CodeConflict, "stripe customer %q already belongs to another customer", c.StripeCustomerID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create customer: %w", err)
+	}
+	return c, nil
+}
+
+// FindCustomer returns one customer the caller may see, or NOT_FOUND (also
+// for another customer's id), UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) FindCustomer(ctx context.Context, id string) (*models.Customer, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := new(models.Customer)
+	err = s.db.NewSelect().Model(c).Where("c.id = ?", id).Apply(customerScope(scope)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("customer", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	return c, nil
+}
+
+// customerScope limits a query on customers (alias c) to the caller's own
+// customer when the caller is confined to one.
+func customerScope(customerID string) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if customerID == "" {
+			return q
+		}
+		return q.Where("c.id = ?", customerID)
+	}
+}
+
+// CustomersByIDs returns the customers with the given ids that the caller
+// may see, in the order of ids; a missing or hidden one is nil.
+func (s *Store) CustomersByIDs(ctx context.Context, ids []string) ([]*models.Customer, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*models.Customer
+	if err := s.db.NewSelect().Model(&rows).Where("c.id IN (?)", bun.In(ids)).Apply(customerScope(scope)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("customers by ids: %w", err)
+	}
+	byID := make(map[string]*models.Customer, len(rows))
+	for _, c := range rows {
+		byID[c.ID] = c
+	}
+	out := make([]*models.Customer, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// CustomerPage is one page of customers, ordered by name then id.
+type CustomerPage struct {
+	Customers   []*models.Customer
+	Cursors     []string
+	HasNextPage bool
+	TotalCount  int
+}
+
+// FindCustomers lists the customers the caller may see (a customer user sees
+// only its own), ordered by name, optionally those whose name or one of
+// whose subscription domains contains search (case-insensitive). It returns
+// BAD_USER_INPUT for a bad page size or cursor.
+func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*CustomerPage, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size, err := page.size()
+	if err != nil {
+		return nil, err
+	}
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Apply(customerScope(scope))
+		if search = strings.TrimSpace(search); search != "" {
+			pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
+			q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where(`lower(c.name) LIKE ? ESCAPE '\'`, pattern).
+					WhereOr(`EXISTS (SELECT 1 FROM subscription_domains AS sd WHERE sd.customer_id = c.id AND sd.domain LIKE ? ESCAPE '\')`, pattern)
+			})
+		}
+		return q
+	}
+	total, err := s.db.NewSelect().Model((*models.Customer)(nil)).Apply(filter).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count customers: %w", err)
+	}
+	q := s.db.NewSelect().Model((*models.Customer)(nil)).Apply(filter).OrderExpr("c.name ASC, c.id ASC").Limit(int64(size) + 1)
+	if page.After != "" {
+		cur, err := decodeCursor(page.After)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("(c.name > ? OR (c.name = ? AND c.id > ?))", cur.Key, cur.Key, cur.ID)
+	}
+	var rows []*models.Customer
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	p := &CustomerPage{TotalCount: int(total)}
+	if len(rows) > size {
+		rows, p.HasNextPage = rows[:size], true
+	}
+	p.Customers = rows
+	for _, c := range rows {
+		p.Cursors = append(p.Cursors, encodeCursor(c.Name, c.ID))
+	}
+	return p, nil
+}
+
+// escapeLike escapes the LIKE wildcards in s with a backslash.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

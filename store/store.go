@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/models"
+)
+
+// Store is the service layer over one database. Build it once with New and
+// share it: it holds no per-request state.
+type Store struct {
+	db          *bun.DB
+	now         func() time.Time
+	policy      models.DomainPolicy
+	slaTimezone string
+}
+
+// Options configure a Store.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// DomainPolicy decides which domains a subscription may cover.
+	DomainPolicy models.DomainPolicy
+	// SLATimezone is the IANA zone new subscriptions measure SLAs in; empty
+	// means UTC.
+	SLATimezone string
+}
+
+// New returns a Store over db.
+func New(db *bun.DB, opts Options) *Store {
+	s := &Store{db: db, now: opts.Now, policy: opts.DomainPolicy, slaTimezone: opts.SLATimezone}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.slaTimezone == "" {
+		s.slaTimezone = "UTC"
+	}
+	return s
+}
+
+// DB returns the underlying database handle.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Now returns the store's clock reading in UTC, to the microsecond both
+// databases keep.
+func (s *Store) Now() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.db.PingContext(ctx)
+}
+
+// newID returns a new opaque, time-ordered identifier.
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// inTx runs fn in one transaction and commits it when fn returns nil. On
+// SQLite the transaction takes the write lock at BEGIN (the DSN asks for
+// immediate transactions), so read-check-write sequences cannot interleave.
+func (s *Store) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// readScope returns the customer id a reading caller is confined to: ""
+// for staff (support, sales, admin), the caller's own customer id for a
+// customer user. It returns UNAUTHENTICATED without a caller and FORBIDDEN
+// for a caller with no role that may read.
+func readScope(ctx context.Context) (string, error) {
+	c, err := auth.Require(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case c.IsStaff():
+		return "", nil
+	case c.Has(auth.RoleCustomer) && c.CustomerID != "":
+		return c.CustomerID, nil
+	default:
+		return "", models.Errorf(models.CodeForbidden, "no role that may read this")
+	}
+}
+
+// scoped limits a query on a table with a customer_id column to the scope
+// readScope returned.
+func scoped(q *bun.SelectQuery, column, customerID string) *bun.SelectQuery {
+	if customerID == "" {
+		return q
+	}
+	return q.Where("? = ?", bun.Ident(column), customerID)
+}
+
+// requireSales returns the caller when it may change customers and
+// subscriptions (sales or admin): UNAUTHENTICATED or FORBIDDEN otherwise.
+func requireSales(ctx context.Context) (auth.Caller, error) {
+	return auth.Require(ctx, auth.RoleSales, auth.RoleAdmin)
+}
+
+// notFound is the answer for an object that does not exist or that the
+// caller may not see: the two are never told apart.
+func notFound(what, id string) error {
+	return models.Errorf(models.CodeNotFound, "%s %q not found", what, id)
+}
+
+// Page asks for one page of a keyset-paginated list.
+type Page struct {
+	First int    // page size: 1 to MaxPageSize, 0 means DefaultPageSize
+	After string // opaque cursor of the last item of the previous page
+}
+
+// Page sizes.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// size returns the checked page size or a BAD_USER_INPUT error.
+func (p Page) size() (int, error) {
+	switch {
+	case p.First == 0:
+		return DefaultPageSize, nil
+	case p.First < 0 || p.First > MaxPageSize:
+		return 0, models.Errorf(models.CodeBadUserInput, "first must be between 1 and %d", MaxPageSize)
+	}
+	return p.First, nil
+}
+
+// cursor is the keyset position an opaque cursor string encodes.
+type cursor struct {
+	Key string `json:"k"`
+	ID  string `json:"i"`
+}
+
+// encodeCursor returns the opaque form of a keyset position.
+func encodeCursor(key, id string) string {
+	b, _ := json.Marshal(cursor{Key: key, ID: id})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor returns the keyset position of an opaque cursor, or a
+// BAD_USER_INPUT error for one this server did not make.
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID == "" {
+		return cursor{}, models.Errorf(models.CodeBadUserInput, "after is not a valid cursor")
+	}
+	return c, nil
+}
