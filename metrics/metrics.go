@@ -117,7 +117,7 @@ var _ interface {
 	graphql.ResponseInterceptor
 } = graphqlExtension{}
 
-func (graphqlExtension) ExtensionName() string                 { return "Metrics" }
+func (graphqlExtension) ExtensionName() string                   { return "Metrics" }
 func (graphqlExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptResponse counts an operation once its (first) response is

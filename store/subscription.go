@@ -405,4 +405,3 @@ func addDomains(ctx context.Context, tx bun.Tx, sub *models.SupportSubscription,
 	_, err := tx.NewInsert().Model(&rows).Exec(ctx)
 	return err
 }
-
