@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prioritysupport/backend/logging"
 	"github.com/prioritysupport/backend/models"
 )
 
@@ -83,7 +84,7 @@ type errorExtension struct {
 
 // refuse logs the refusal and answers 401 with reason as the message.
 func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, reason, challenge string) {
-	log.WarnContext(r.Context(), "token refused",
+	logging.For(r.Context(), log).WarnContext(r.Context(), "token refused",
 		slog.String("reason", reason),
 		slog.String("remote_addr", r.RemoteAddr),
 		slog.String("path", r.URL.Path),

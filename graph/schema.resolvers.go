@@ -61,12 +61,12 @@ func (r *mutationResolver) CancelSupportSubscription(ctx context.Context, id str
 	return r.Store.CancelSubscription(ctx, id, deref(reason))
 }
 
-func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
+func (r *queryResolver) Viewer(ctx context.Context) (*auth.Caller, error) {
 	c, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &model.Viewer{Subject: c.Subject, Roles: c.Roles}, nil
+	return &c, nil
 }
 
 func (r *queryResolver) Customer(ctx context.Context, id string) (*models.Customer, error) {
@@ -135,6 +135,13 @@ func (r *supportSubscriptionResolver) StatusHistory(ctx context.Context, obj *mo
 	return loaders.For(ctx).StatusChangesBySubscriptionID.Load(ctx, obj.ID)
 }
 
+func (r *viewerResolver) Customer(ctx context.Context, obj *auth.Caller) (*models.Customer, error) {
+	if obj.CustomerID == "" {
+		return nil, nil
+	}
+	return loaders.For(ctx).CustomerByID.Load(ctx, obj.CustomerID)
+}
+
 func (r *Resolver) Customer() generated.CustomerResolver { return &customerResolver{r} }
 
 func (r *Resolver) License() generated.LicenseResolver { return &licenseResolver{r} }
@@ -151,6 +158,8 @@ func (r *Resolver) SupportSubscription() generated.SupportSubscriptionResolver {
 	return &supportSubscriptionResolver{r}
 }
 
+func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
+
 type (
 	customerResolver                 struct{ *Resolver }
 	licenseResolver                  struct{ *Resolver }
@@ -158,4 +167,5 @@ type (
 	queryResolver                    struct{ *Resolver }
 	subscriptionStatusChangeResolver struct{ *Resolver }
 	supportSubscriptionResolver      struct{ *Resolver }
+	viewerResolver                   struct{ *Resolver }
 )

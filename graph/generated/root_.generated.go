@@ -29,6 +29,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	SubscriptionStatusChange() SubscriptionStatusChangeResolver
 	SupportSubscription() SupportSubscriptionResolver
+	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {

@@ -37,7 +37,7 @@ type MutationResolver interface {
 	CancelSupportSubscription(ctx context.Context, id string, reason *string) (*models.SupportSubscription, error)
 }
 type QueryResolver interface {
-	Viewer(ctx context.Context) (*model.Viewer, error)
+	Viewer(ctx context.Context) (*auth.Caller, error)
 	Customer(ctx context.Context, id string) (*models.Customer, error)
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	SupportSubscription(ctx context.Context, id string) (*models.SupportSubscription, error)
@@ -60,6 +60,9 @@ type SupportSubscriptionResolver interface {
 	CancelReason(ctx context.Context, obj *models.SupportSubscription) (*string, error)
 
 	StatusHistory(ctx context.Context, obj *models.SupportSubscription) ([]*models.SubscriptionStatusChange, error)
+}
+type ViewerResolver interface {
+	Customer(ctx context.Context, obj *auth.Caller) (*models.Customer, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1092,8 +1095,8 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Viewer(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
-			return ec.marshalNViewer2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐViewer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.Caller) graphql.Marshaler {
+			return ec.marshalNViewer2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐCaller(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1862,7 +1865,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_createdAt(_ context
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *auth.Caller) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1885,7 +1888,7 @@ func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
-func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *auth.Caller) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1908,7 +1911,7 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Role")
 }
 
-func (ec *executionContext) _Viewer_customer(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_customer(ctx context.Context, field graphql.CollectedField, obj *auth.Caller) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1917,7 +1920,7 @@ func (ec *executionContext) _Viewer_customer(ctx context.Context, field graphql.
 			return ec.fieldContext_Viewer_customer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Customer, nil
+			return ec.Resolvers.Viewer().Customer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
@@ -1931,8 +1934,8 @@ func (ec *executionContext) fieldContext_Viewer_customer(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -2736,7 +2739,7 @@ func (ec *executionContext) _SupportSubscription(ctx context.Context, sel ast.Se
 
 var viewerImplementors = []string{"Viewer"}
 
-func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *auth.Caller) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2748,18 +2751,19 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "subject":
 			out.Values[i] = ec._Viewer_subject(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
 			out.Values[i] = ec._Viewer_roles(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customer":
-			out.Values[i] = ec._Viewer_customer(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_customer(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3028,7 +3032,7 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
+func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐCaller(ctx context.Context, sel ast.SelectionSet, v *auth.Caller) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Viewer!")
 		return graphql.Null

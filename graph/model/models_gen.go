@@ -5,7 +5,6 @@ package model
 import (
 	"time"
 
-	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/models"
 )
 
@@ -50,12 +49,4 @@ type RecordLicenseInput struct {
 	Paid       bool      `json:"paid"`
 	ValidFrom  time.Time `json:"validFrom"`
 	ValidUntil time.Time `json:"validUntil"`
-}
-
-// Who is calling: the subject and roles of the verified token.
-type Viewer struct {
-	Subject string      `json:"subject"`
-	Roles   []auth.Role `json:"roles"`
-	// The caller's own customer, for customer users.
-	Customer *models.Customer `json:"customer,omitempty"`
 }
