@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -203,3 +204,6 @@ func (s *testServer) mustLicense(customerID, key string, paid bool, from, until 
 		"customerId": customerID, "key": key, "paid": paid, "validFrom": from.Format(time.RFC3339), "validUntil": until.Format(time.RFC3339),
 	}}).decode(s.t, &l)
 }
+
+// logDiscard is a logger that writes nowhere.
+func logDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -23,8 +23,9 @@ import (
 )
 
 // DefaultComplexityLimit bounds how much one query may ask for; each field
-// counts one, and a list field counts its page size times its children.
-const DefaultComplexityLimit = 2000
+// counts one, a paged list its page size times its children, and a nested
+// list an expected length (3, or 5 for status history) times its children.
+const DefaultComplexityLimit = 5000
 
 // HandlerOptions configure the GraphQL handler.
 type HandlerOptions struct {
@@ -43,9 +44,9 @@ func NewHandler(r *Resolver, opts HandlerOptions) *handler.Server {
 	cfg.Complexity.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
 		return 1 + pageSize(first)*child
 	}
-	cfg.Complexity.Customer.SupportSubscriptions = func(child int) int { return 1 + 10*child }
-	cfg.Complexity.Customer.Licenses = func(child int) int { return 1 + 10*child }
-	cfg.Complexity.SupportSubscription.StatusHistory = func(child int) int { return 1 + 10*child }
+	cfg.Complexity.Customer.SupportSubscriptions = func(child int) int { return 1 + 3*child }
+	cfg.Complexity.Customer.Licenses = func(child int) int { return 1 + 3*child }
+	cfg.Complexity.SupportSubscription.StatusHistory = func(child int) int { return 1 + 5*child }
 
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})

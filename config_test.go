@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/internal/testdb"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, errs := LoadConfig(envOf(nil))
+	if len(errs) > 0 {
+		t.Fatalf("no environment must be a valid development config: %v", errs)
+	}
+	if cfg.Production || cfg.Addr != ":8080" || cfg.DatabaseURL != "" || cfg.SLATimezone != "UTC" ||
+		!cfg.GraphiQL || cfg.SupportDomain != devSupportDomain || len(cfg.WebmailDomains) == 0 {
+		t.Fatalf("defaults = %+v", cfg)
+	}
+}
+
+func TestLoadConfigReportsEachBadValue(t *testing.T) {
+	env := map[string]string{
+		"PS_ENV":                      "staging",
+		"PS_ADDR":                     "8080",
+		"DATABASE_URL":                "mysql://db/ps",
+		"PS_JWT_HS256_SECRET":         "short-secret-value",
+		"PS_CORS_ORIGINS":             "https://ok.example, ftp://files.example, https://app.example/path",
+		"PS_SUPPORT_DOMAIN":           "support@vendor.example",
+		"PS_SLA_TIMEZONE":             "Mars/Olympus",
+		"PS_WEBMAIL_DOMAINS":          "gmail.com, not a domain",
+		"PS_GRAPHIQL":                 "maybe",
+		"PS_GRAPHQL_COMPLEXITY_LIMIT": "-1",
+		"PS_MAX_BODY_BYTES":           "lots",
+	}
+	_, errs := LoadConfig(envOf(env))
+	got := map[string]int{}
+	var all []string
+	for _, err := range errs {
+		name, _, _ := strings.Cut(err.Error(), ":")
+		got[name]++
+		all = append(all, err.Error())
+	}
+	for _, name := range []string{"PS_ENV", "PS_ADDR", "DATABASE_URL", "PS_JWT_HS256_SECRET", "PS_SUPPORT_DOMAIN", "PS_SLA_TIMEZONE",
+		"PS_WEBMAIL_DOMAINS", "PS_GRAPHIQL", "PS_GRAPHQL_COMPLEXITY_LIMIT", "PS_MAX_BODY_BYTES"} {
+		if got[name] != 1 {
+			t.Errorf("%s reported %d times, want once: %v", name, got[name], all)
+		}
+	}
+	if got["PS_CORS_ORIGINS"] != 2 {
+		t.Errorf("PS_CORS_ORIGINS reported %d times, want 2 (one per bad origin): %v", got["PS_CORS_ORIGINS"], all)
+	}
+	if joined := strings.Join(all, "\n"); strings.Contains(joined, env["PS_JWT_HS256_SECRET"]) {
+		t.Errorf("an error quotes the secret: %s", joined)
+	}
+}
+
+func TestLoadConfigProduction(t *testing.T) {
+	t.Run("refuses to start without key, issuer, audience and support domain", func(t *testing.T) {
+		_, errs := LoadConfig(envOf(map[string]string{"PS_ENV": "production"}))
+		text := ""
+		for _, err := range errs {
+			text += err.Error() + "\n"
+		}
+		for _, name := range []string{"PS_JWT_PUBLIC_KEY", "PS_JWT_ISSUER", "PS_JWT_AUDIENCE", "PS_SUPPORT_DOMAIN"} {
+			if !strings.Contains(text, name+":") {
+				t.Errorf("no error for %s in:\n%s", name, text)
+			}
+		}
+	})
+	t.Run("wildcard CORS refused", func(t *testing.T) {
+		_, errs := LoadConfig(envOf(map[string]string{"PS_ENV": "production", "PS_CORS_ORIGINS": "*"}))
+		found := false
+		for _, err := range errs {
+			found = found || strings.HasPrefix(err.Error(), "PS_CORS_ORIGINS")
+		}
+		if !found {
+			t.Fatal("a wildcard origin was accepted in production")
+		}
+	})
+	t.Run("complete", func(t *testing.T) {
+		cfg, errs := LoadConfig(envOf(map[string]string{
+			"PS_ENV": "production", "PS_JWT_HS256_SECRET": testSecret, "PS_JWT_ISSUER": testIssuer,
+			"PS_JWT_AUDIENCE": testAudience, "PS_SUPPORT_DOMAIN": "Support.Vendor.Example.", "PS_SLA_TIMEZONE": "Australia/Sydney",
+		}))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if !cfg.Production || cfg.GraphiQL || cfg.SupportDomain != "support.vendor.example" {
+			t.Fatalf("cfg = %+v", cfg)
+		}
+	})
+}
+
+func TestTokenCommand(t *testing.T) {
+	t.Run("configured secret", func(t *testing.T) {
+		env := envOf(map[string]string{"PS_JWT_HS256_SECRET": testSecret, "PS_JWT_ISSUER": testIssuer, "PS_JWT_AUDIENCE": testAudience, "PS_DATA_DIR": t.TempDir()})
+		var out, errOut bytes.Buffer
+		if code := run([]string{"token", "--role", "customer", "--customer-id", "cust-1"}, env, &out, &errOut); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		v, err := auth.NewVerifier(auth.Config{HS256Secret: []byte(testSecret), Issuer: testIssuer, Audience: testAudience})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := v.Verify(strings.TrimSpace(out.String()))
+		if err != nil || c.CustomerID != "cust-1" || !c.Has(auth.RoleCustomer) || c.IsStaff() {
+			t.Fatalf("caller %+v, err %v", c, err)
+		}
+	})
+	t.Run("development secret is shared with the server", func(t *testing.T) {
+		dir := t.TempDir()
+		env := envOf(map[string]string{"PS_DATA_DIR": dir, "DATABASE_URL": testdb.SQLite(t)})
+		var out, errOut bytes.Buffer
+		if code := run([]string{"token", "--role", "sales,admin"}, env, &out, &errOut); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		cfg, _ := LoadConfig(env)
+		v, err := newVerifier(cfg, logDiscard())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := v.Verify(strings.TrimSpace(out.String()))
+		if err != nil || !c.Has(auth.RoleSales) || !c.Has(auth.RoleAdmin) {
+			t.Fatalf("caller %+v, err %v", c, err)
+		}
+	})
+	t.Run("customer role needs a customer id", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"token", "--role", "customer"}, envOf(map[string]string{"PS_DATA_DIR": t.TempDir()}), &out, &errOut); code == 0 || out.Len() > 0 {
+			t.Fatalf("exit %d, printed %q", code, out.String())
+		}
+	})
+	t.Run("bad configuration exits 2 and names the variable", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"token", "--role", "sales"}, envOf(map[string]string{"PS_ENV": "prod"}), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "PS_ENV") {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	})
+}
+
+func TestMigrateCommand(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		env := envOf(map[string]string{"DATABASE_URL": databaseURL, "PS_DATA_DIR": t.TempDir()})
+		for i := 0; i < 2; i++ {
+			var out, errOut bytes.Buffer
+			if code := run([]string{"migrate"}, env, &out, &errOut); code != 0 {
+				t.Fatalf("run %d: exit %d: %s", i, code, errOut.String())
+			}
+		}
+	})
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/internal/testdb"
+)
+
+// queryCounter is a Bun query hook that counts the queries run.
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (c *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Add(1) }
+
+// TestListQueriesDoNotGrowWithPageSize asserts that a page of customers with
+// their licenses, subscriptions, domains and status history runs the same,
+// fixed number of queries whatever the page size: one per list field, not
+// one per row.
+func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		s := newTestServer(t, databaseURL, nil)
+		for i := 0; i < 30; i++ {
+			s.mustCustomer(fmt.Sprintf("Customer %02d", i), fmt.Sprintf("c%02d.example", i), fmt.Sprintf("eu.c%02d-other.example", i))
+		}
+		counter := &queryCounter{}
+		s.App.Store.DB().AddQueryHook(counter)
+		query := `query($n: Int) { customers(first: $n) { totalCount edges { node { id licenses { key valid }
+			supportSubscriptions { id domains status statusHistory { to at } customer { id name } } } } } }`
+		count := func(n int) int64 {
+			counter.n.Store(0)
+			var out struct {
+				Customers struct {
+					Edges []struct {
+						Node struct {
+							Licenses             []struct{ Key string }
+							SupportSubscriptions []struct{ Domains []string }
+						}
+					}
+				}
+			}
+			s.gql(s.token("", auth.RoleSupport), query, map[string]any{"n": n}).decode(t, &out)
+			if len(out.Customers.Edges) != n {
+				t.Fatalf("page of %d has %d edges", n, len(out.Customers.Edges))
+			}
+			for _, e := range out.Customers.Edges {
+				if len(e.Node.Licenses) != 1 || len(e.Node.SupportSubscriptions) != 1 || len(e.Node.SupportSubscriptions[0].Domains) != 2 {
+					t.Fatalf("incomplete node: %+v", e.Node)
+				}
+			}
+			return counter.n.Load()
+		}
+		small, large := count(3), count(30)
+		if small != large {
+			t.Fatalf("a page of 3 ran %d queries, a page of 30 ran %d: a list field queries per row", small, large)
+		}
+		// count + page + licenses + subscriptions + domains + status history + customers
+		if large < 6 {
+			t.Fatalf("the hook counted only %d queries: it is not counting", large)
+		}
+		if large > 7 {
+			t.Fatalf("a page ran %d queries, want at most 7", large)
+		}
+	})
+}
