@@ -56,6 +56,14 @@ func SQLite(t testing.TB) string {
 // not set. A set but unreachable server fails the test.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	u := EmptyPostgres(t)
+	Open(t, u)
+	return u
+}
+
+// EmptyPostgres is Postgres without the migrations: an empty database.
+func EmptyPostgres(t testing.TB) string {
+	t.Helper()
 	admin := os.Getenv(EnvPostgres)
 	if admin == "" {
 		t.Skipf("%s is not set; set it to a PostgreSQL URL (postgres://postgres@127.0.0.1:5432/postgres) to run on PostgreSQL too", EnvPostgres)
@@ -82,7 +90,6 @@ func Postgres(t testing.TB) string {
 		t.Fatalf("parse %s: %v", EnvPostgres, err)
 	}
 	u.Path = "/" + name
-	Open(t, u.String())
 	return u.String()
 }
 
