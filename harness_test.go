@@ -45,7 +45,7 @@ func (b *syncBuffer) String() string {
 
 // testServer is the real HTTP handler behind httptest, on a real database.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	App    *App
 	Logs   *syncBuffer
@@ -54,7 +54,7 @@ type testServer struct {
 
 // testEnv returns the environment of a test server on databaseURL, with
 // overrides applied.
-func testEnv(t *testing.T, databaseURL string, overrides map[string]string) func(string) string {
+func testEnv(t testing.TB, databaseURL string, overrides map[string]string) func(string) string {
 	env := map[string]string{
 		"DATABASE_URL":        databaseURL,
 		"PS_DATA_DIR":         t.TempDir(),
@@ -71,14 +71,14 @@ func testEnv(t *testing.T, databaseURL string, overrides map[string]string) func
 }
 
 // newTestServer starts the server on a migrated database at databaseURL.
-func newTestServer(t *testing.T, databaseURL string, overrides map[string]string) *testServer {
+func newTestServer(t testing.TB, databaseURL string, overrides map[string]string) *testServer {
 	t.Helper()
 	cfg, errs := LoadConfig(testEnv(t, databaseURL, overrides))
 	if len(errs) > 0 {
 		t.Fatalf("config: %v", errs)
 	}
 	logs := &syncBuffer{}
-	log := logging.New(logs, true)
+	log := logTo(logs)
 	app, closeDB, err := open(t.Context(), cfg, log, true)
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -129,7 +129,7 @@ func (r gqlResponse) code() string {
 }
 
 // decode unmarshals the data into v and fails the test on errors.
-func (r gqlResponse) decode(t *testing.T, v any) {
+func (r gqlResponse) decode(t testing.TB, v any) {
 	t.Helper()
 	if len(r.Errors) > 0 {
 		t.Fatalf("unexpected errors: %s", r.Raw)
@@ -207,3 +207,6 @@ func (s *testServer) mustLicense(customerID, key string, paid bool, from, until 
 
 // logDiscard is a logger that writes nowhere.
 func logDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// logTo is the production (JSON) logger writing into b.
+func logTo(b *syncBuffer) *slog.Logger { return logging.New(b, true) }
