@@ -70,8 +70,9 @@ func testEnv(t testing.TB, databaseURL string, overrides map[string]string) func
 	return func(k string) string { return env[k] }
 }
 
-// newTestServer starts the server on a migrated database at databaseURL.
-func newTestServer(t testing.TB, databaseURL string, overrides map[string]string) *testServer {
+// newTestServer starts the server on a migrated database at databaseURL,
+// after applying any changes to the wired App.
+func newTestServer(t testing.TB, databaseURL string, overrides map[string]string, changes ...func(*App)) *testServer {
 	t.Helper()
 	cfg, errs := LoadConfig(testEnv(t, databaseURL, overrides))
 	if len(errs) > 0 {
@@ -84,6 +85,9 @@ func newTestServer(t testing.TB, databaseURL string, overrides map[string]string
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(closeDB)
+	for _, change := range changes {
+		change(app)
+	}
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
 	signer, err := auth.NewHS256Signer([]byte(testSecret), testIssuer, testAudience)

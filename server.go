@@ -34,11 +34,13 @@ type App struct {
 	Verifier *auth.Verifier
 	Log      *slog.Logger
 	Metrics  *metrics.Metrics
+	// LoaderWait is how long a dataloader collects keys before its batch.
+	LoaderWait time.Duration
 }
 
 // NewApp wires the services for cfg over an open, migrated store.
 func NewApp(cfg Config, st *store.Store, verifier *auth.Verifier, log *slog.Logger) *App {
-	return &App{Config: cfg, Store: st, Verifier: verifier, Log: log, Metrics: metrics.New()}
+	return &App{Config: cfg, Store: st, Verifier: verifier, Log: log, Metrics: metrics.New(), LoaderWait: loaders.DefaultWait}
 }
 
 // Handler returns the HTTP handler of every endpoint, with request ids and
@@ -51,7 +53,7 @@ func (a *App) Handler() http.Handler {
 		Metrics:         a.Metrics,
 	})
 	var api http.Handler = gql
-	api = loaders.Middleware(a.Store)(api)
+	api = loaders.Middleware(a.Store, a.LoaderWait)(api)
 	api = auth.Middleware(a.Verifier, a.Log)(api)
 	api = limitBody(a.Config.MaxBodyBytes)(api)
 

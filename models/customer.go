@@ -15,6 +15,7 @@ type Customer struct {
 
 	ID               string    `bun:"id,pk"`
 	Name             string    `bun:"name,notnull"`
+	SearchName       string    `bun:"search_name,notnull"` // Name case-folded, for case-insensitive search on both databases
 	StripeCustomerID string    `bun:"stripe_customer_id,nullzero"`
 	CreatedAt        time.Time `bun:"created_at,notnull"`
 	UpdatedAt        time.Time `bun:"updated_at,notnull"`

@@ -23,7 +23,7 @@ func (s *Store) CreateCustomer(ctx context.Context, in models.CustomerInput) (*m
 		return nil, err
 	}
 	now := s.Now()
-	c := &models.Customer{ID: newID(), Name: in.Name, StripeCustomerID: in.StripeCustomerID, CreatedAt: now, UpdatedAt: now}
+	c := &models.Customer{ID: newID(), Name: in.Name, SearchName: foldCase(in.Name), StripeCustomerID: in.StripeCustomerID, CreatedAt: now, UpdatedAt: now}
 	err := s.inTx(ctx, func(tx bun.Tx) error {
 		if c.StripeCustomerID != "" {
 			n, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("stripe_customer_id = ?", c.StripeCustomerID).Count(ctx)
@@ -121,9 +121,9 @@ func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*C
 	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Apply(customerScope(scope))
 		if search = strings.TrimSpace(search); search != "" {
-			pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
+			pattern := "%" + escapeLike(foldCase(search)) + "%"
 			q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where(`lower(c.name) LIKE ? ESCAPE '\'`, pattern).
+				return q.Where(`c.search_name LIKE ? ESCAPE '\'`, pattern).
 					WhereOr(`EXISTS (SELECT 1 FROM subscription_domains AS sd WHERE sd.customer_id = c.id AND sd.domain LIKE ? ESCAPE '\')`, pattern)
 			})
 		}
@@ -154,6 +154,12 @@ func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*C
 		p.Cursors = append(p.Cursors, encodeCursor(c.Name, c.ID))
 	}
 	return p, nil
+}
+
+// foldCase returns s in the case-folded form names are searched in. It is
+// done here, not with SQL lower(), because SQLite's lower() folds ASCII only.
+func foldCase(s string) string {
+	return strings.ToLower(s)
 }
 
 // escapeLike escapes the LIKE wildcards in s with a backslash.

@@ -162,7 +162,7 @@ func (f *fixture) count(model any, where string, args ...any) int {
 	if err != nil {
 		f.t.Fatalf("count %T: %v", model, err)
 	}
-	return n
+	return int(n)
 }
 
 // domains returns the domains DomainsBySubscriptionIDs lists for one

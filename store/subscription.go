@@ -333,11 +333,17 @@ func lockDomains(ctx context.Context, tx bun.Tx) error {
 	return err
 }
 
-// liveSubscription loads a subscription for change: NOT_FOUND when missing,
-// CONFLICT when it has ended.
+// liveSubscription loads a subscription for change, locking its row on
+// PostgreSQL so that concurrent changes to one subscription run one after
+// the other and each sees the status the previous one left: NOT_FOUND when
+// missing, CONFLICT when it has ended.
 func liveSubscription(ctx context.Context, tx bun.Tx, id string) (*models.SupportSubscription, error) {
 	sub := new(models.SupportSubscription)
-	err := tx.NewSelect().Model(sub).Where("s.id = ?", id).Scan(ctx)
+	q := tx.NewSelect().Model(sub).Where("s.id = ?", id)
+	if isPostgres(tx) {
+		q = q.For("UPDATE")
+	}
+	err := q.Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("subscription", id)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/prioritysupport/backend/store"
 )
 
-// wait is how long a loader collects keys before it runs its batch.
-const wait = 2 * time.Millisecond
+// DefaultWait is how long a loader collects keys before it runs its batch.
+const DefaultWait = 2 * time.Millisecond
 
 type ctxKey struct{}
 
@@ -28,8 +28,9 @@ type Loaders struct {
 	StatusChangesBySubscriptionID *dataloadgen.Loader[string, []*models.SubscriptionStatusChange]
 }
 
-// New returns a fresh loader set over s; its caches live as long as it does.
-func New(s *store.Store) *Loaders {
+// New returns a fresh loader set over s that collects keys for wait before
+// each batch; its caches live as long as it does.
+func New(s *store.Store, wait time.Duration) *Loaders {
 	return &Loaders{
 		CustomerByID:                  dataloadgen.NewLoader(all(s.CustomersByIDs), dataloadgen.WithWait(wait)),
 		LicensesByCustomerID:          dataloadgen.NewLoader(all(s.LicensesByCustomerIDs), dataloadgen.WithWait(wait)),
@@ -52,10 +53,10 @@ func all[V any](fetch func(context.Context, []string) ([]V, error)) func(context
 }
 
 // Middleware puts a fresh loader set into each request's context.
-func Middleware(s *store.Store) func(http.Handler) http.Handler {
+func Middleware(s *store.Store, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s))))
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s, wait))))
 		})
 	}
 }

@@ -1,6 +1,7 @@
 CREATE TABLE customers (
     id                 text PRIMARY KEY,
     name               text NOT NULL,
+    search_name        text NOT NULL,
     stripe_customer_id text UNIQUE,
     created_at         timestamptz NOT NULL,
     updated_at         timestamptz NOT NULL
