@@ -54,13 +54,18 @@ func TestCustomerInputNormalizeRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			err := in.Normalize()
-			if code := models.ErrorCode(err); code != models.CodeBadUserInput {
-				t.Fatalf("code = %q, want %q (error %v)", code, models.CodeBadUserInput, err)
-			}
-			if msg := models.ErrorMessage(err); msg != tt.wantMsg {
-				t.Fatalf("message = %q, want %q", msg, tt.wantMsg)
-			}
+			wantBadInput(t, in.Normalize(), tt.wantMsg)
 		})
+	}
+}
+
+// wantBadInput fails the test unless err is BAD_USER_INPUT with exactly msg.
+func wantBadInput(t *testing.T, err error, msg string) {
+	t.Helper()
+	if code := models.ErrorCode(err); code != models.CodeBadUserInput {
+		t.Fatalf("code = %q, want %q (error %v)", code, models.CodeBadUserInput, err)
+	}
+	if got := models.ErrorMessage(err); got != msg {
+		t.Fatalf("message = %q, want %q", got, msg)
 	}
 }

@@ -199,13 +199,7 @@ func TestLicenseInputNormalizeRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
-			err := in.Normalize()
-			if code := models.ErrorCode(err); code != models.CodeBadUserInput {
-				t.Fatalf("code = %q, want %q (error %v)", code, models.CodeBadUserInput, err)
-			}
-			if msg := models.ErrorMessage(err); msg != tt.wantMsg {
-				t.Fatalf("message = %q, want %q", msg, tt.wantMsg)
-			}
+			wantBadInput(t, in.Normalize(), tt.wantMsg)
 		})
 	}
 }

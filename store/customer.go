@@ -37,7 +37,7 @@ func (s *Store) CreateCustomer(ctx context.Context, in models.CustomerInput) (*m
 		_, err := tx.NewInsert().Model(c).Exec(ctx)
 		return err
 	})
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nil, models.Errorf(models.CodeConflict, "stripe customer %q already belongs to another customer", c.StripeCustomerID)
 	}
 	if err != nil {

@@ -105,9 +105,9 @@ func redact(err error, databaseURL string) error {
 	return errors.New(strings.ReplaceAll(err.Error(), databaseURL, "[DATABASE_URL]"))
 }
 
-// isUniqueViolation reports whether err is a unique-constraint violation on
+// IsUniqueViolation reports whether err is a unique-constraint violation on
 // either database.
-func isUniqueViolation(err error) bool {
+func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505"

@@ -48,7 +48,7 @@ func (s *Store) RecordLicense(ctx context.Context, in models.LicenseInput) (*mod
 		_, err = tx.NewUpdate().Model(l).Column("paid", "valid_from", "valid_until", "updated_at").WherePK().Exec(ctx)
 		return err
 	})
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nil, models.Errorf(models.CodeConflict, "license key %q was recorded at the same time; try again", l.Key)
 	}
 	if err != nil {

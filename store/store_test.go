@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/internal/testdb"
@@ -202,19 +198,6 @@ func wantTime(t *testing.T, what string, got, want time.Time) {
 	}
 }
 
-// isUniqueViolation reports whether err is a unique-constraint violation
-// reported by PostgreSQL or SQLite.
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == "23505"
-	}
-	var sqliteErr *sqlite.Error
-	if errors.As(err, &sqliteErr) {
-		return sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	}
-	return false
-}
 
 // change is the part of a status change the tests compare.
 type change struct {

@@ -91,7 +91,7 @@ func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionIn
 		}
 		return addDomains(ctx, tx, sub, domains, now)
 	})
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nil, models.Errorf(models.CodeConflict, "a domain or the customer's subscription changed at the same time; try again")
 	}
 	if err != nil {
@@ -165,7 +165,7 @@ func (s *Store) SetSubscriptionDomains(ctx context.Context, id string, raw []str
 		_, err := tx.NewUpdate().Model(sub).Column("updated_at").WherePK().Exec(ctx)
 		return err
 	})
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return nil, models.Errorf(models.CodeConflict, "a domain changed at the same time; try again")
 	}
 	if err != nil {

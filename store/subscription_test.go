@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
 )
 
 // wantNoSubscriptionRows fails the test unless the database holds no
@@ -327,7 +328,7 @@ func TestDatabaseKeepsOneLiveRowPerDomain(t *testing.T) {
 			return &models.SubscriptionDomain{ID: uuid.NewString(), SubscriptionID: subB.ID, CustomerID: b.ID, Domain: "unique.example", Live: live, AddedAt: testNow}
 		}
 		_, err := f.db.NewInsert().Model(row(true)).Exec(ctx)
-		if !isUniqueViolation(err) {
+		if !store.IsUniqueViolation(err) {
 			t.Fatalf("second live row: error = %v, want a unique violation", err)
 		}
 		if _, err := f.db.NewInsert().Model(row(false)).Exec(ctx); err != nil {
