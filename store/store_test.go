@@ -198,7 +198,6 @@ func wantTime(t *testing.T, what string, got, want time.Time) {
 	}
 }
 
-
 // change is the part of a status change the tests compare.
 type change struct {
 	From, To  models.SubscriptionStatus
