@@ -85,6 +85,13 @@ func (r *queryResolver) SupportSubscription(ctx context.Context, id string) (*mo
 	return r.Store.FindSubscription(ctx, id)
 }
 
+func (r *subscriptionStatusChangeResolver) From(ctx context.Context, obj *models.SubscriptionStatusChange) (*models.SubscriptionStatus, error) {
+	if obj.FromStatus == "" {
+		return nil, nil
+	}
+	return &obj.FromStatus, nil
+}
+
 func (r *subscriptionStatusChangeResolver) Reason(ctx context.Context, obj *models.SubscriptionStatusChange) (*string, error) {
 	return optString(obj.Reason), nil
 }

@@ -92,10 +92,10 @@ type ComplexityRoot struct {
 	}
 
 	SubscriptionStatusChange struct {
-		ChangedAt  func(childComplexity int) int
-		FromStatus func(childComplexity int) int
-		Reason     func(childComplexity int) int
-		ToStatus   func(childComplexity int) int
+		ChangedAt func(childComplexity int) int
+		From      func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToStatus  func(childComplexity int) int
 	}
 
 	SupportSubscription struct {
@@ -376,11 +376,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubscriptionStatusChange.ChangedAt(childComplexity), true
 	case "SubscriptionStatusChange.from":
-		if e.ComplexityRoot.SubscriptionStatusChange.FromStatus == nil {
+		if e.ComplexityRoot.SubscriptionStatusChange.From == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SubscriptionStatusChange.FromStatus(childComplexity), true
+		return e.ComplexityRoot.SubscriptionStatusChange.From(childComplexity), true
 	case "SubscriptionStatusChange.reason":
 		if e.ComplexityRoot.SubscriptionStatusChange.Reason == nil {
 			break

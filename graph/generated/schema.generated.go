@@ -43,6 +43,8 @@ type QueryResolver interface {
 	SupportSubscription(ctx context.Context, id string) (*models.SupportSubscription, error)
 }
 type SubscriptionStatusChangeResolver interface {
+	From(ctx context.Context, obj *models.SubscriptionStatusChange) (*models.SubscriptionStatus, error)
+
 	Reason(ctx context.Context, obj *models.SubscriptionStatusChange) (*string, error)
 }
 type SupportSubscriptionResolver interface {
@@ -1332,18 +1334,18 @@ func (ec *executionContext) _SubscriptionStatusChange_from(ctx context.Context, 
 			return ec.fieldContext_SubscriptionStatusChange_from(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FromStatus, nil
+			return ec.Resolvers.SubscriptionStatusChange().From(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
-			return ec.marshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.SubscriptionStatus) graphql.Marshaler {
+			return ec.marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionStatusChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionStatusChange", field, false, false, "SupportSubscriptionStatus")
+	return graphql.NewScalarFieldContext("SubscriptionStatusChange", field, true, true, "SupportSubscriptionStatus")
 }
 
 func (ec *executionContext) _SubscriptionStatusChange_to(ctx context.Context, field graphql.CollectedField, obj *models.SubscriptionStatusChange) (ret graphql.Marshaler) {
@@ -2571,10 +2573,11 @@ func (ec *executionContext) _SubscriptionStatusChange(ctx context.Context, sel a
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionStatusChange")
 		case "from":
-			out.Values[i] = ec._SubscriptionStatusChange_from(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SubscriptionStatusChange_from(ctx, field, obj)
+				})
 		case "to":
 			out.Values[i] = ec._SubscriptionStatusChange_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3054,27 +3057,33 @@ func (ec *executionContext) marshalOSupportSubscription2ᚖgithubᚗcomᚋpriori
 	return ec._SupportSubscription(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx context.Context, v any) (models.SubscriptionStatus, error) {
+func (ec *executionContext) unmarshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx context.Context, v any) (*models.SubscriptionStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
 	tmp, err := graphql.UnmarshalString(v)
-	res := unmarshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[tmp]
-	return res, graphql.ErrorOnPath(ctx, err)
+	res := unmarshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx context.Context, sel ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx context.Context, sel ast.SelectionSet, v *models.SubscriptionStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[v])
+	res := graphql.MarshalString(marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[*v])
 	return res
 }
 
 var (
-	unmarshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus = map[string]models.SubscriptionStatus{
+	unmarshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus = map[string]models.SubscriptionStatus{
 		"PENDING":  models.StatusPending,
 		"ACTIVE":   models.StatusActive,
 		"CANCELED": models.StatusCanceled,
 		"EXPIRED":  models.StatusExpired,
 	}
-	marshalOSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus = map[models.SubscriptionStatus]string{
+	marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus = map[models.SubscriptionStatus]string{
 		models.StatusPending:  "PENDING",
 		models.StatusActive:   "ACTIVE",
 		models.StatusCanceled: "CANCELED",
