@@ -20,6 +20,7 @@ import (
 	"github.com/prioritysupport/backend/logging"
 	"github.com/prioritysupport/backend/metrics"
 	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
 )
 
 // DefaultComplexityLimit bounds how much one query may ask for; each field
@@ -79,7 +80,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) *handler.Server {
 // pageSize is the page size a list argument asks for, as the store reads it.
 func pageSize(first *int) int {
 	if first == nil || *first <= 0 {
-		return 20
+		return store.DefaultPageSize
 	}
 	return *first
 }
