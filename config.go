@@ -117,6 +117,7 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 			continue
 		}
+		o = strings.TrimSuffix(o, "/")
 		if err := checkOrigin(o); err != nil {
 			bad("PS_CORS_ORIGINS", "%q %v", o, err)
 			continue
@@ -200,7 +201,7 @@ func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, strings.TrimSuffix(p, "/"))
+			out = append(out, p)
 		}
 	}
 	return out

@@ -130,11 +130,8 @@ func (e graphqlExtension) InterceptResponse(ctx context.Context, next graphql.Re
 	oc := graphql.GetOperationContext(ctx)
 	start := time.Now()
 	resp := next(ctx)
-	if oc.Operation != nil && !oc.Stats.OperationStart.IsZero() {
-		name := e.m.operationLabel(oc.OperationName)
-		if name == "anonymous" && oc.Operation.Name != "" {
-			name = e.m.operationLabel(oc.Operation.Name)
-		}
+	if oc.Operation != nil {
+		name := e.m.operationLabel(oc.Operation.Name)
 		e.m.operations.WithLabelValues(name, string(oc.Operation.Operation)).Inc()
 		e.m.opDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	}

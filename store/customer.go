@@ -24,20 +24,8 @@ func (s *Store) CreateCustomer(ctx context.Context, in models.CustomerInput) (*m
 	}
 	now := s.Now()
 	c := &models.Customer{ID: newID(), Name: in.Name, SearchName: foldCase(in.Name), StripeCustomerID: in.StripeCustomerID, CreatedAt: now, UpdatedAt: now}
-	err := s.inTx(ctx, func(tx bun.Tx) error {
-		if c.StripeCustomerID != "" {
-			n, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("stripe_customer_id = ?", c.StripeCustomerID).Count(ctx)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return models.Errorf(models.CodeConflict, "stripe customer %q already belongs to another customer", c.StripeCustomerID)
-			}
-		}
-		_, err := tx.NewInsert().Model(c).Exec(ctx)
-		return err
-	})
-	if IsUniqueViolation(err) {
+	_, err := s.db.NewInsert().Model(c).Exec(ctx)
+	if IsUniqueViolation(err) { // the unique stripe_customer_id index
 		return nil, models.Errorf(models.CodeConflict, "stripe customer %q already belongs to another customer", c.StripeCustomerID)
 	}
 	if err != nil {
@@ -54,7 +42,7 @@ func (s *Store) FindCustomer(ctx context.Context, id string) (*models.Customer, 
 		return nil, err
 	}
 	c := new(models.Customer)
-	err = s.db.NewSelect().Model(c).Where("c.id = ?", id).Apply(customerScope(scope)).Scan(ctx)
+	err = scoped(s.db.NewSelect().Model(c).Where("c.id = ?", id), "c.id", scope).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("customer", id)
 	}
@@ -62,17 +50,6 @@ func (s *Store) FindCustomer(ctx context.Context, id string) (*models.Customer, 
 		return nil, fmt.Errorf("find customer: %w", err)
 	}
 	return c, nil
-}
-
-// customerScope limits a query on customers (alias c) to the caller's own
-// customer when the caller is confined to one.
-func customerScope(customerID string) func(*bun.SelectQuery) *bun.SelectQuery {
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
-		if customerID == "" {
-			return q
-		}
-		return q.Where("c.id = ?", customerID)
-	}
 }
 
 // CustomersByIDs returns the customers with the given ids that the caller
@@ -83,7 +60,7 @@ func (s *Store) CustomersByIDs(ctx context.Context, ids []string) ([]*models.Cus
 		return nil, err
 	}
 	var rows []*models.Customer
-	if err := s.db.NewSelect().Model(&rows).Where("c.id IN (?)", bun.In(ids)).Apply(customerScope(scope)).Scan(ctx); err != nil {
+	if err := scoped(s.db.NewSelect().Model(&rows).Where("c.id IN (?)", bun.In(ids)), "c.id", scope).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("customers by ids: %w", err)
 	}
 	byID := make(map[string]*models.Customer, len(rows))
@@ -119,7 +96,7 @@ func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*C
 		return nil, err
 	}
 	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Apply(customerScope(scope))
+		q = scoped(q, "c.id", scope)
 		if search = strings.TrimSpace(search); search != "" {
 			pattern := "%" + escapeLike(foldCase(search)) + "%"
 			q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {

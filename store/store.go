@@ -103,8 +103,8 @@ func readScope(ctx context.Context) (string, error) {
 	}
 }
 
-// scoped limits a query on a table with a customer_id column to the scope
-// readScope returned.
+// scoped limits a query to the scope readScope returned, by the column that
+// holds the customer id (customer_id, or the customers table's own id).
 func scoped(q *bun.SelectQuery, column, customerID string) *bun.SelectQuery {
 	if customerID == "" {
 		return q
