@@ -6,13 +6,18 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/bizhours"
+	"github.com/prioritysupport/backend/events"
 	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/sla"
 )
 
 // Store is the service layer over one database. Build it once with New and
@@ -22,6 +27,10 @@ type Store struct {
 	now         func() time.Time
 	policy      models.DomainPolicy
 	slaTimezone string
+	holidays    []string
+	calendars   sync.Map // IANA zone → *bizhours.Calendar
+	bus         events.Bus
+	log         *slog.Logger
 }
 
 // Options configure a Store.
@@ -33,11 +42,20 @@ type Options struct {
 	// SLATimezone is the IANA zone new subscriptions measure SLAs in; empty
 	// means UTC.
 	SLATimezone string
+	// Holidays are dates ("YYYY-MM-DD", local to each subscription's SLA
+	// zone) on which support hours are closed.
+	Holidays []string
+	// Events receives ticket changes and SLA alerts after they commit; nil
+	// publishes nothing.
+	Events events.Bus
+	// Log receives what the store cannot return, such as a failed publish.
+	Log *slog.Logger
 }
 
 // New returns a Store over db.
 func New(db *bun.DB, opts Options) *Store {
-	s := &Store{db: db, now: opts.Now, policy: opts.DomainPolicy, slaTimezone: opts.SLATimezone}
+	s := &Store{db: db, now: opts.Now, policy: opts.DomainPolicy, slaTimezone: opts.SLATimezone,
+		holidays: opts.Holidays, bus: opts.Events, log: opts.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -45,6 +63,33 @@ func New(db *bun.DB, opts Options) *Store {
 		s.slaTimezone = "UTC"
 	}
 	return s
+}
+
+// Calendar returns the support calendar of an IANA zone with the store's
+// holidays. It returns BAD_USER_INPUT for an unknown zone or a bad holiday.
+func (s *Store) Calendar(zone string) (*bizhours.Calendar, error) {
+	if c, ok := s.calendars.Load(zone); ok {
+		return c.(*bizhours.Calendar), nil
+	}
+	c, err := bizhours.New(zone, nil, s.holidays)
+	if err != nil {
+		return nil, models.Errorf(models.CodeBadUserInput, "support calendar: %v", err)
+	}
+	s.calendars.Store(zone, c)
+	return c, nil
+}
+
+// terms returns a subscription's SLA terms.
+func (s *Store) terms(sub *models.SupportSubscription) (sla.Terms, error) {
+	cal, err := s.Calendar(sub.SLATimezone)
+	if err != nil {
+		return sla.Terms{}, err
+	}
+	return sla.Terms{
+		Calendar:      cal,
+		FirstResponse: time.Duration(sub.FirstResponseTargetSeconds) * time.Second,
+		FollowUp:      time.Duration(sub.FollowUpTargetSeconds) * time.Second,
+	}, nil
 }
 
 // DB returns the underlying database handle.

@@ -1,0 +1,384 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/events"
+	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/sla"
+)
+
+// IngestEmail stores one support email on its ticket and brings the ticket's
+// clocks up to date. It is called by the inbound-email endpoint, which has
+// authenticated the sender, so it takes no caller. A Message-ID seen before
+// changes nothing and answers Duplicate. The message is threaded by
+// In-Reply-To/References, then by a ticket token in the subject, else it
+// opens a ticket; an opening customer message from a domain covered by a
+// subscription that was active, while the customer's license was valid,
+// makes the ticket priority.
+func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models.IngestResult, error) {
+	now := s.Now()
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = now
+	}
+	in.ReceivedAt = in.ReceivedAt.UTC().Truncate(time.Microsecond)
+	in.SentAt = in.SentAt.UTC().Truncate(time.Microsecond)
+	var res models.IngestResult
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		var err error
+		if res, err = duplicateOf(ctx, tx, in.MessageID); err != nil || res.Duplicate {
+			return err
+		}
+		t, err := threadOf(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			if t, err = s.openTicket(ctx, tx, in, now); err != nil {
+				return err
+			}
+		}
+		msg := &models.Message{
+			ID: newID(), TicketID: t.ID, CustomerID: t.CustomerID, MessageID: in.MessageID,
+			Direction: in.Direction, Machine: in.Machine, FromAddress: in.From, FromName: in.FromName,
+			ToAddresses: strings.Join(in.To, ","), Subject: in.Subject, ReceivedAt: in.ReceivedAt, SentAt: in.SentAt,
+			InReplyTo: strings.Join(in.InReplyTo, " "), References: strings.Join(in.References, " "),
+			BodyText: in.BodyText, Attachments: in.Attachments, SizeBytes: in.Size, CreatedAt: now,
+		}
+		if _, err := tx.NewInsert().Model(msg).Exec(ctx); err != nil {
+			return err
+		}
+		res = models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}
+		return s.replay(ctx, tx, t, now)
+	})
+	if IsUniqueViolation(err) {
+		// The same message arrived twice at once and the other copy won.
+		res, err = duplicateOf(ctx, s.db, in.MessageID)
+		if err == nil && !res.Duplicate {
+			err = errors.New("message id conflict without a stored message")
+		}
+	}
+	if err != nil {
+		return models.IngestResult{}, fmt.Errorf("ingest email: %w", err)
+	}
+	if !res.Duplicate {
+		s.publish(ctx, events.Event{Kind: events.TicketUpdated, CustomerID: res.CustomerID, TicketID: res.TicketID, At: now})
+	}
+	return res, nil
+}
+
+// duplicateOf returns the ticket of a stored message with messageID, with
+// Duplicate set, or a zero result when there is none.
+func duplicateOf(ctx context.Context, db bun.IDB, messageID string) (models.IngestResult, error) {
+	var t models.Ticket
+	err := db.NewSelect().Model(&t).Column("t.id", "t.customer_id", "t.priority").
+		Join("JOIN ticket_messages AS m ON m.ticket_id = t.id").Where("m.message_id = ?", messageID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return models.IngestResult{}, nil
+	}
+	if err != nil {
+		return models.IngestResult{}, err
+	}
+	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority, Duplicate: true}, nil
+}
+
+// threadOf finds the ticket a message belongs to, locked for change: the
+// ticket of the newest message it replies to or references, else the ticket
+// its subject's token names, else nil.
+func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (*models.Ticket, error) {
+	var id string
+	if refs := append(append([]string(nil), in.InReplyTo...), in.References...); len(refs) > 0 {
+		err := tx.NewSelect().Model((*models.Message)(nil)).Column("m.ticket_id").
+			Where("m.message_id IN (?)", bun.In(refs)).OrderExpr("m.received_at DESC, m.id DESC").Limit(1).Scan(ctx, &id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	if id == "" && in.TicketToken != "" {
+		id = in.TicketToken
+	}
+	if id == "" {
+		return nil, nil
+	}
+	t, err := lockTicket(ctx, tx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// lockTicket loads a ticket for change, locking its row on PostgreSQL so
+// that concurrent changes to one ticket replay one after the other.
+func lockTicket(ctx context.Context, tx bun.Tx, id string) (*models.Ticket, error) {
+	t := new(models.Ticket)
+	q := tx.NewSelect().Model(t).Where("t.id = ?", id)
+	if isPostgres(tx) {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// openTicket creates the ticket an email opens, deciding once who it
+// belongs to and whether it is priority.
+func (s *Store) openTicket(ctx context.Context, tx bun.Tx, in models.InboundEmail, now time.Time) (*models.Ticket, error) {
+	t := &models.Ticket{
+		ID: newID(), Status: models.TicketOpen, Subject: in.Subject, RequesterEmail: in.From,
+		OpenedAt: in.ReceivedAt, LastMessageAt: in.ReceivedAt, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.Direction == models.FromSupport {
+		t.RequesterEmail = ""
+		if len(in.To) > 0 {
+			t.RequesterEmail = in.To[0]
+		}
+	} else {
+		cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
+		if err != nil {
+			return nil, err
+		}
+		if cover != nil {
+			t.CustomerID, t.SubscriptionID, t.Priority = cover.customerID, cover.subscriptionID, cover.priority
+		}
+	}
+	if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// coverage is who covered a sender's domain at one instant.
+type coverage struct {
+	customerID, subscriptionID string
+	priority                   bool
+}
+
+// coverageAt returns the subscription whose domain set held domain (or a
+// parent of it) at t and that had not ended by t, the most specific domain
+// first, or nil. It is priority when the subscription had started by t and
+// the customer held a paid license valid at t.
+func coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*coverage, error) {
+	if domain == "" {
+		return nil, nil
+	}
+	var rows []struct {
+		Domain         string    `bun:"domain"`
+		SubscriptionID string    `bun:"subscription_id"`
+		CustomerID     string    `bun:"customer_id"`
+		StartsAt       time.Time `bun:"starts_at"`
+	}
+	err := tx.NewSelect().TableExpr("subscription_domains AS sd").
+		Join("JOIN support_subscriptions AS s ON s.id = sd.subscription_id").
+		ColumnExpr("sd.domain, sd.subscription_id, sd.customer_id, s.starts_at").
+		Where("sd.domain IN (?)", bun.In(selfAndParents(domain))).
+		Where("(sd.removed_at IS NULL OR sd.removed_at > ?)", t).
+		Where("(s.canceled_at IS NULL OR s.canceled_at > ?)", t).
+		Where("(s.expired_at IS NULL OR s.expired_at > ?)", t).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	best := -1
+	for i, r := range rows {
+		if best < 0 || len(r.Domain) > len(rows[best].Domain) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	r := rows[best]
+	c := &coverage{customerID: r.CustomerID, subscriptionID: r.SubscriptionID}
+	if !t.Before(r.StartsAt) {
+		n, err := tx.NewSelect().Model((*models.License)(nil)).
+			Where("l.customer_id = ? AND l.paid = ? AND l.valid_from <= ? AND l.valid_until > ?", r.CustomerID, true, t, t).Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.priority = n > 0
+	}
+	return c, nil
+}
+
+// replay recomputes a ticket's status and clocks from its messages and
+// actions (package sla) and stores them. Clocks keep their rows and the
+// alerts sent for them as long as they start at the same time.
+func (s *Store) replay(ctx context.Context, tx bun.Tx, t *models.Ticket, now time.Time) error {
+	var msgs []models.Message
+	if err := tx.NewSelect().Model(&msgs).Column("m.received_at", "m.direction", "m.machine").
+		Where("m.ticket_id = ?", t.ID).OrderExpr("m.received_at ASC, m.id ASC").Scan(ctx); err != nil {
+		return err
+	}
+	var actions []models.TicketAction
+	if err := tx.NewSelect().Model(&actions).Where("ta.ticket_id = ?", t.ID).OrderExpr("ta.at ASC, ta.id ASC").Scan(ctx); err != nil {
+		return err
+	}
+	evs := make([]sla.Event, 0, len(msgs)+len(actions))
+	for _, m := range msgs {
+		evs = append(evs, sla.Event{At: m.ReceivedAt, Kind: eventKind(m.Direction, m.Machine)})
+	}
+	for _, a := range actions {
+		k := sla.Resolve
+		if a.Kind == models.ActionReopen {
+			k = sla.Reopen
+		}
+		evs = append(evs, sla.Event{At: a.At, Kind: k})
+	}
+	var terms sla.Terms
+	if t.Priority {
+		sub := new(models.SupportSubscription)
+		if err := tx.NewSelect().Model(sub).Where("s.id = ?", t.SubscriptionID).Scan(ctx); err != nil {
+			return err
+		}
+		var err error
+		if terms, err = s.terms(sub); err != nil {
+			return err
+		}
+	}
+	out := sla.Replay(evs, terms, t.Priority)
+	if err := saveClocks(ctx, tx, t, out.Clocks, now); err != nil {
+		return err
+	}
+	t.Status, t.ResolvedAt, t.CurrentDueAt = models.TicketOpen, time.Time{}, time.Time{}
+	if out.Resolved {
+		t.Status, t.ResolvedAt = models.TicketResolved, out.ResolvedAt.UTC()
+	}
+	for _, c := range out.Clocks {
+		if c.Running() {
+			t.CurrentDueAt = c.DueAt.UTC()
+		}
+	}
+	if len(msgs) > 0 {
+		t.LastMessageAt = msgs[len(msgs)-1].ReceivedAt
+	}
+	t.UpdatedAt = now
+	_, err := tx.NewUpdate().Model(t).Column("status", "resolved_at", "current_due_at", "last_message_at", "updated_at").WherePK().Exec(ctx)
+	return err
+}
+
+// eventKind maps a stored message to the SLA event it is.
+func eventKind(d models.Direction, m models.Machine) sla.EventKind {
+	switch {
+	case d == models.FromSupport && m == models.MachineNone:
+		return sla.SupportReply
+	case d == models.FromSupport:
+		return sla.SupportMachine
+	case m == models.MachineNone:
+		return sla.CustomerMessage
+	default:
+		return sla.CustomerMachine
+	}
+}
+
+// saveClocks makes the stored clocks of a ticket equal to clocks.
+func saveClocks(ctx context.Context, tx bun.Tx, t *models.Ticket, clocks []sla.Clock, now time.Time) error {
+	var stored []models.Clock
+	if err := tx.NewSelect().Model(&stored).Where("k.ticket_id = ?", t.ID).Scan(ctx); err != nil {
+		return err
+	}
+	bySeq := make(map[int]models.Clock, len(stored))
+	for _, c := range stored {
+		bySeq[c.Seq] = c
+	}
+	for _, c := range clocks {
+		row := clockRow(t, c, now)
+		old, ok := bySeq[c.Seq]
+		if !ok {
+			row.ID = newID()
+			if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		row.ID = old.ID
+		if old.StartedAt.Equal(row.StartedAt) && old.Running() == row.Running() {
+			row.AlertLevel = old.AlertLevel
+		}
+		if _, err := tx.NewUpdate().Model(row).ExcludeColumn("id", "ticket_id", "seq").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := tx.NewDelete().Model((*models.Clock)(nil)).Where("ticket_id = ? AND seq > ?", t.ID, len(clocks)).Exec(ctx)
+	return err
+}
+
+// clockRow is the stored form of a clock.
+func clockRow(t *models.Ticket, c sla.Clock, now time.Time) *models.Clock {
+	row := &models.Clock{
+		TicketID: t.ID, Seq: c.Seq, SubscriptionID: t.SubscriptionID, CustomerID: t.CustomerID,
+		Kind: string(c.Kind), Month: c.Month, StartedAt: c.StartedAt.UTC(), DueAt: c.DueAt.UTC(),
+		TargetSeconds: int64(c.Target / time.Second), UpdatedAt: now,
+	}
+	if !c.Running() {
+		// Whole seconds, rounded up so that a stored duration never reads as
+		// met when the exact one missed.
+		secs, met := int64((c.Business+time.Second-1)/time.Second), c.Met
+		row.StoppedAt, row.StoppedBy, row.BusinessSeconds, row.Met = c.StoppedAt.UTC(), c.StoppedBy, &secs, &met
+	}
+	return row
+}
+
+// ResolveTicket resolves an open ticket (support, admin); the resolution
+// stops its running clock. It returns NOT_FOUND, CONFLICT when it is
+// resolved already, UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) ResolveTicket(ctx context.Context, id string) (*models.Ticket, error) {
+	return s.actOnTicket(ctx, id, models.ActionResolve, models.TicketOpen)
+}
+
+// ReopenTicket opens a resolved ticket again (support, admin); on a
+// priority ticket the customer is waiting again, so a follow-up clock
+// starts. It returns NOT_FOUND, CONFLICT when it is open,
+// UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) ReopenTicket(ctx context.Context, id string) (*models.Ticket, error) {
+	return s.actOnTicket(ctx, id, models.ActionReopen, models.TicketResolved)
+}
+
+// actOnTicket records a resolution or reopening of a ticket in status want.
+func (s *Store) actOnTicket(ctx context.Context, id string, kind models.TicketActionKind, want models.TicketStatus) (*models.Ticket, error) {
+	caller, err := auth.Require(ctx, auth.RoleSupport, auth.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var t *models.Ticket
+	err = s.inTx(ctx, func(tx bun.Tx) error {
+		if t, err = lockTicket(ctx, tx, id); errors.Is(err, sql.ErrNoRows) {
+			return notFound("ticket", id)
+		} else if err != nil {
+			return err
+		}
+		if t.Status != want {
+			return models.Errorf(models.CodeConflict, "ticket %s is %s already", id, t.Status)
+		}
+		a := &models.TicketAction{ID: newID(), TicketID: t.ID, Kind: kind, At: now, Actor: caller.Subject}
+		if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+			return err
+		}
+		return s.replay(ctx, tx, t, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s ticket: %w", kind, err)
+	}
+	s.publish(ctx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
+	return t, nil
+}
+
+// publish hands an event to the bus, if there is one. A lost event only
+// delays a dashboard's refresh, so failures are logged, not returned.
+func (s *Store) publish(ctx context.Context, e events.Event) {
+	if s.bus == nil {
+		return
+	}
+	if err := s.bus.Publish(context.WithoutCancel(ctx), e); err != nil && s.log != nil {
+		s.log.WarnContext(ctx, "publish event", "kind", e.Kind, "ticket_id", e.TicketID, "err", err)
+	}
+}

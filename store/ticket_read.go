@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/models"
+)
+
+// FindTicket returns one ticket the caller may see, or NOT_FOUND (also for
+// another customer's), UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) FindTicket(ctx context.Context, id string) (*models.Ticket, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := new(models.Ticket)
+	err = scoped(s.db.NewSelect().Model(t).Where("t.id = ?", id), "t.customer_id", scope).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("ticket", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find ticket: %w", err)
+	}
+	return t, nil
+}
+
+// TicketPage is one page of tickets, newest first.
+type TicketPage struct {
+	Tickets     []*models.Ticket
+	Cursors     []string
+	HasNextPage bool
+	TotalCount  int
+}
+
+// FindTickets lists the tickets the caller may see (a customer user sees
+// only its own), newest first, narrowed by f. It returns BAD_USER_INPUT for
+// a bad page size, cursor or date range, UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) FindTickets(ctx context.Context, f models.TicketFilter, page Page) (*TicketPage, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size, err := page.size()
+	if err != nil {
+		return nil, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return nil, models.Errorf(models.CodeBadUserInput, "filter.from must be before filter.to")
+	}
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = scoped(q, "t.customer_id", scope)
+		if f.Status != "" {
+			q = q.Where("t.status = ?", f.Status)
+		}
+		if f.Priority != nil {
+			q = q.Where("t.priority = ?", *f.Priority)
+		}
+		if f.SubscriptionID != "" {
+			q = q.Where("t.subscription_id = ?", f.SubscriptionID)
+		}
+		if !f.From.IsZero() {
+			q = q.Where("t.opened_at >= ?", f.From.UTC())
+		}
+		if !f.To.IsZero() {
+			q = q.Where("t.opened_at < ?", f.To.UTC())
+		}
+		return q
+	}
+	total, err := s.db.NewSelect().Model((*models.Ticket)(nil)).Apply(filter).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count tickets: %w", err)
+	}
+	q := s.db.NewSelect().Model((*models.Ticket)(nil)).Apply(filter).OrderExpr("t.opened_at DESC, t.id DESC").Limit(int64(size) + 1)
+	if page.After != "" {
+		cur, err := decodeCursor(page.After)
+		if err != nil {
+			return nil, err
+		}
+		at, err := time.Parse(time.RFC3339Nano, cur.Key)
+		if err != nil {
+			return nil, models.Errorf(models.CodeBadUserInput, "after is not a valid cursor")
+		}
+		q = q.Where("(t.opened_at < ? OR (t.opened_at = ? AND t.id < ?))", at, at, cur.ID)
+	}
+	var rows []*models.Ticket
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("find tickets: %w", err)
+	}
+	p := &TicketPage{TotalCount: int(total)}
+	if len(rows) > size {
+		rows, p.HasNextPage = rows[:size], true
+	}
+	p.Tickets = rows
+	for _, t := range rows {
+		p.Cursors = append(p.Cursors, encodeCursor(t.OpenedAt.UTC().Format(time.RFC3339Nano), t.ID))
+	}
+	return p, nil
+}
+
+// PriorityQueue returns the open priority tickets (support, admin), the
+// one whose running clock is due soonest first; tickets waiting on the
+// customer (no running clock) come last, oldest first. It returns
+// BAD_USER_INPUT for a bad size, UNAUTHENTICATED or FORBIDDEN.
+func (s *Store) PriorityQueue(ctx context.Context, first int) ([]*models.Ticket, error) {
+	if _, err := auth.Require(ctx, auth.RoleSupport, auth.RoleAdmin); err != nil {
+		return nil, err
+	}
+	size, err := Page{First: first}.size()
+	if err != nil {
+		return nil, err
+	}
+	var rows []*models.Ticket
+	err = s.db.NewSelect().Model(&rows).Where("t.priority = ? AND t.status = ?", true, models.TicketOpen).
+		OrderExpr("t.current_due_at IS NULL, t.current_due_at ASC, t.opened_at ASC, t.id ASC").Limit(int64(size)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("priority queue: %w", err)
+	}
+	return rows, nil
+}
+
+// TicketsByIDs returns the tickets with the given ids that the caller may
+// see, in the order of ids; a missing or hidden one is nil.
+func (s *Store) TicketsByIDs(ctx context.Context, ids []string) ([]*models.Ticket, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*models.Ticket
+	if err := scoped(s.db.NewSelect().Model(&rows).Where("t.id IN (?)", bun.In(ids)), "t.customer_id", scope).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("tickets by ids: %w", err)
+	}
+	return inOrder(ids, rows, func(t *models.Ticket) string { return t.ID }), nil
+}
+
+// MessagesByTicketIDs returns, for each ticket id in order, the messages
+// the caller may see, oldest first.
+func (s *Store) MessagesByTicketIDs(ctx context.Context, ids []string) ([][]*models.Message, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*models.Message
+	q := s.db.NewSelect().Model(&rows).Where("m.ticket_id IN (?)", bun.In(ids)).OrderExpr("m.received_at ASC, m.id ASC")
+	if err := scoped(q, "m.customer_id", scope).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("messages by ticket: %w", err)
+	}
+	return groupBy(ids, rows, func(m *models.Message) string { return m.TicketID }), nil
+}
+
+// ClocksByTicketIDs returns, for each ticket id in order, the SLA clocks the
+// caller may see, in sequence.
+func (s *Store) ClocksByTicketIDs(ctx context.Context, ids []string) ([][]*models.Clock, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*models.Clock
+	q := s.db.NewSelect().Model(&rows).Where("k.ticket_id IN (?)", bun.In(ids)).OrderExpr("k.ticket_id, k.seq")
+	if err := scoped(q, "k.customer_id", scope).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("clocks by ticket: %w", err)
+	}
+	return groupBy(ids, rows, func(c *models.Clock) string { return c.TicketID }), nil
+}
+
+// SubscriptionsByIDs returns the subscriptions with the given ids that the
+// caller may see, in the order of ids; a missing or hidden one is nil.
+func (s *Store) SubscriptionsByIDs(ctx context.Context, ids []string) ([]*models.SupportSubscription, error) {
+	scope, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*models.SupportSubscription
+	if err := scoped(s.db.NewSelect().Model(&rows).Where("s.id IN (?)", bun.In(ids)), "s.customer_id", scope).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("subscriptions by ids: %w", err)
+	}
+	return inOrder(ids, rows, func(s *models.SupportSubscription) string { return s.ID }), nil
+}
+
+// inOrder returns rows in the order of ids, nil where a row is missing.
+func inOrder[T any](ids []string, rows []*T, id func(*T) string) []*T {
+	byID := make(map[string]*T, len(rows))
+	for _, r := range rows {
+		byID[id(r)] = r
+	}
+	out := make([]*T, len(ids))
+	for i, k := range ids {
+		out[i] = byID[k]
+	}
+	return out
+}
