@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prioritysupport/backend/auth"
-	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/graph/generated"
 	"github.com/prioritysupport/backend/graph/loaders"
 	"github.com/prioritysupport/backend/graph/model"
@@ -114,7 +113,7 @@ func (r *supportSubscriptionResolver) MonthlyFee(ctx context.Context, obj *model
 }
 
 func (r *supportSubscriptionResolver) AnnualFee(ctx context.Context, obj *models.SupportSubscription) (*models.Money, error) {
-	fee := billing.AnnualFee(obj.MonthlyFee())
+	fee := models.AnnualFee(obj.MonthlyFee())
 	return &fee, nil
 }
 

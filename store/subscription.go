@@ -11,7 +11,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/models"
 )
 
@@ -72,7 +71,7 @@ func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionIn
 		terms := models.PlanSubscription(license, startsAt, now)
 		sub = &models.SupportSubscription{
 			ID: newID(), CustomerID: in.CustomerID, Status: terms.Status, EarlyAccess: in.EarlyAccess,
-			MonthlyFeeCents: billing.MonthlyFee.Cents, Currency: billing.MonthlyFee.Currency,
+			MonthlyFeeCents: models.MonthlyFee.Cents, Currency: models.MonthlyFee.Currency,
 			StartsAt: terms.StartsAt, CurrentPeriodStart: terms.PeriodStart, CurrentPeriodEnd: terms.PeriodEnd,
 			FirstResponseTargetSeconds: int64(models.DefaultFirstResponseTarget.Seconds()),
 			FollowUpTargetSeconds:      int64(models.DefaultFollowUpTarget.Seconds()),
