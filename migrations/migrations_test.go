@@ -6,13 +6,26 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/prioritysupport/backend/internal/testdb"
 	"github.com/prioritysupport/backend/migrations"
 	"github.com/prioritysupport/backend/store"
 )
 
-// tables the first migration creates.
-var tables = []string{"customers", "licenses", "support_subscriptions", "subscription_domains", "subscription_status_changes"}
+// tables the migrations create.
+var tables = []string{"customers", "licenses", "support_subscriptions", "subscription_domains", "subscription_status_changes",
+	"tickets", "ticket_messages", "ticket_actions", "sla_clocks", "credit_entries"}
+
+// migrationCount returns how many migrations db's dialect has.
+func migrationCount(t *testing.T, db *bun.DB) int {
+	t.Helper()
+	m, err := migrations.For(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m.Sorted())
+}
 
 func TestUpCreatesTheSchemaOnce(t *testing.T) {
 	for name, databaseURL := range map[string]func(*testing.T) string{
@@ -27,7 +40,7 @@ func TestUpCreatesTheSchemaOnce(t *testing.T) {
 			}
 			defer db.Close()
 			applied, err := migrations.Up(ctx, db)
-			if err != nil || len(applied) != 1 {
+			if err != nil || len(applied) != migrationCount(t, db) || len(applied) < 3 {
 				t.Fatalf("first run applied %v, err %v", applied, err)
 			}
 			for _, table := range tables {
@@ -73,7 +86,8 @@ func TestConcurrentReplicasMigrateOnce(t *testing.T) {
 		}
 		total += len(results[i])
 	}
-	if total != 1 {
-		t.Fatalf("the migration was applied %d times across replicas, want once: %v", total, results)
+	db := testdb.Open(t, databaseURL)
+	if total != migrationCount(t, db) {
+		t.Fatalf("%d migrations applied across replicas, want each once: %v", total, results)
 	}
 }

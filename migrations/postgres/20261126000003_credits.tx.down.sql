@@ -1,0 +1,3 @@
+DROP TABLE credit_entries;
+--bun:split
+DROP FUNCTION credit_entries_append_only();
