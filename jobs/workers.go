@@ -1,0 +1,160 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Job kinds, as stored in river_job.kind. Renaming one strands the jobs
+// already queued under the old name.
+const (
+	kindActivateDue    = "activate_due"
+	kindSLAAlerts      = "sla_alerts"
+	kindSweepDueMonths = "sweep_due_months"
+	kindEvaluateMonth  = "evaluate_month"
+)
+
+// evaluateMonthMaxAttempts is how often an evaluation is tried before River
+// discards it; the next sweep then enqueues the month afresh.
+const evaluateMonthMaxAttempts = 10
+
+// periodicJob returns the River periodic job that enqueues args every
+// period, once at start too. Only River's elected leader enqueues periodic
+// jobs; the job is also unique within its period, so a leader handing over
+// to another (whose run-on-start lands in the same period) does not double
+// it. A failed run is not retried: the next period is its retry.
+func periodicJob(every time.Duration, args river.JobArgs) *river.PeriodicJob {
+	return river.NewPeriodicJob(
+		river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return args, &river.InsertOpts{
+				MaxAttempts: 1,
+				UniqueOpts:  river.UniqueOpts{ByPeriod: every},
+			}
+		},
+		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true},
+	)
+}
+
+// activateDueArgs is the periodic job that calls Tasks.ActivateDue.
+type activateDueArgs struct{}
+
+// Kind returns "activate_due".
+func (activateDueArgs) Kind() string { return kindActivateDue }
+
+type activateDueWorker struct {
+	river.WorkerDefaults[activateDueArgs]
+	tasks Tasks
+}
+
+func (w *activateDueWorker) Work(ctx context.Context, _ *river.Job[activateDueArgs]) error {
+	if err := w.tasks.ActivateDue(ctx); err != nil {
+		return fmt.Errorf("activate due: %w", err)
+	}
+	return nil
+}
+
+// slaAlertsArgs is the periodic job that calls Tasks.ScanSLAAlerts.
+type slaAlertsArgs struct{}
+
+// Kind returns "sla_alerts".
+func (slaAlertsArgs) Kind() string { return kindSLAAlerts }
+
+type slaAlertsWorker struct {
+	river.WorkerDefaults[slaAlertsArgs]
+	tasks Tasks
+}
+
+func (w *slaAlertsWorker) Work(ctx context.Context, _ *river.Job[slaAlertsArgs]) error {
+	if err := w.tasks.ScanSLAAlerts(ctx); err != nil {
+		return fmt.Errorf("scan sla alerts: %w", err)
+	}
+	return nil
+}
+
+// sweepDueMonthsArgs is the periodic job that lists the due months and
+// enqueues an evaluate_month job for each.
+type sweepDueMonthsArgs struct{}
+
+// Kind returns "sweep_due_months".
+func (sweepDueMonthsArgs) Kind() string { return kindSweepDueMonths }
+
+type sweepDueMonthsWorker struct {
+	river.WorkerDefaults[sweepDueMonthsArgs]
+	tasks  Tasks
+	runner *Runner
+}
+
+func (w *sweepDueMonthsWorker) Work(ctx context.Context, _ *river.Job[sweepDueMonthsArgs]) error {
+	refs, err := w.tasks.DueMonths(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep due months: %w", err)
+	}
+	n, err := w.runner.enqueueEvaluateMonths(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("sweep due months: %w", err)
+	}
+	if n > 0 {
+		w.runner.log.InfoContext(ctx, "enqueued month evaluations", "due", len(refs), "enqueued", n)
+	}
+	return nil
+}
+
+// evaluateMonthArgs is the job that calls Tasks.EvaluateMonth for one
+// subscription-month.
+type evaluateMonthArgs struct {
+	SubscriptionID string `json:"subscription_id"`
+	Month          string `json:"month"`
+}
+
+// newEvaluateMonthArgs returns the job for one subscription-month, or an
+// error when subscriptionID is empty or month is not "YYYY-MM".
+func newEvaluateMonthArgs(subscriptionID, month string) (evaluateMonthArgs, error) {
+	if subscriptionID == "" {
+		return evaluateMonthArgs{}, errors.New("no subscription id")
+	}
+	if _, err := time.Parse("2006-01", month); err != nil || len(month) != len("2006-01") {
+		return evaluateMonthArgs{}, fmt.Errorf("month %q is not YYYY-MM", month)
+	}
+	return evaluateMonthArgs{SubscriptionID: subscriptionID, Month: month}, nil
+}
+
+// Kind returns "evaluate_month".
+func (evaluateMonthArgs) Kind() string { return kindEvaluateMonth }
+
+// InsertOpts returns the options every evaluate_month insert gets: up to
+// evaluateMonthMaxAttempts tries, and uniqueness by args while the job is
+// not yet finalised (completed, cancelled and discarded jobs do not block a
+// new one).
+func (evaluateMonthArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: evaluateMonthMaxAttempts,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable,
+				rivertype.JobStatePending,
+				rivertype.JobStateRunning,
+				rivertype.JobStateRetryable,
+				rivertype.JobStateScheduled,
+			},
+		},
+	}
+}
+
+type evaluateMonthWorker struct {
+	river.WorkerDefaults[evaluateMonthArgs]
+	tasks Tasks
+}
+
+func (w *evaluateMonthWorker) Work(ctx context.Context, job *river.Job[evaluateMonthArgs]) error {
+	if err := w.tasks.EvaluateMonth(ctx, job.Args.SubscriptionID, job.Args.Month); err != nil {
+		return fmt.Errorf("evaluate month %s %s: %w", job.Args.SubscriptionID, job.Args.Month, err)
+	}
+	return nil
+}
