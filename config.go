@@ -12,7 +12,10 @@ import (
 	_ "time/tzdata" // IANA zones compiled in, so a bare container computes SLAs right
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/billing"
+	"github.com/prioritysupport/backend/bizhours"
 	"github.com/prioritysupport/backend/graph"
+	"github.com/prioritysupport/backend/inbound"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
 )
@@ -31,11 +34,26 @@ type Config struct {
 	GraphiQL        bool
 	ComplexityLimit int
 	MaxBodyBytes    int64
+	InboundSecret   []byte
+	InboundMaxBytes int64
+	Holidays        []string
+	Stripe          billing.StripeConfig
+	WebhookSecret   string
+	// Now is the clock; nil means time.Now. It is not read from the
+	// environment: tests set it to replay a month.
+	Now func() time.Time
 }
 
 // devSupportDomain is the support domain of a development run that sets
 // none; the reserved .test name cannot collide with a customer's.
 const devSupportDomain = "vendor.test"
+
+// devInboundSecret signs inbound email in a development run that sets no
+// PS_INBOUND_SECRET; production refuses to start without one.
+const devInboundSecret = "development-inbound-secret"
+
+// minInboundSecretBytes is the shortest PS_INBOUND_SECRET production takes.
+const minInboundSecretBytes = 16
 
 // LoadConfig reads the configuration from getenv and checks every value. It
 // returns one error per bad value, each naming its variable and saying what
@@ -52,6 +70,13 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		SLATimezone:     or(getenv("PS_SLA_TIMEZONE"), "UTC"),
 		ComplexityLimit: graph.DefaultComplexityLimit,
 		MaxBodyBytes:    1 << 20,
+		InboundMaxBytes: inbound.DefaultMaxBytes,
+		Stripe: billing.StripeConfig{
+			SecretKey: getenv("STRIPE_SECRET_KEY"),
+			APIBase:   getenv("STRIPE_API_BASE"),
+			PriceID:   getenv("STRIPE_PRICE_ID"),
+		},
+		WebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"),
 	}
 	switch env := or(getenv("PS_ENV"), "development"); env {
 	case "development":
@@ -173,6 +198,39 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 			bad("PS_MAX_BODY_BYTES", "%q is not a whole number of at least 1024", v)
 		}
 		cfg.MaxBodyBytes = n
+	}
+
+	switch secret := getenv("PS_INBOUND_SECRET"); {
+	case secret == "" && cfg.Production:
+		bad("PS_INBOUND_SECRET", "production needs the secret the helpdesk signs inbound email with")
+	case secret == "":
+		cfg.InboundSecret = []byte(devInboundSecret)
+	case cfg.Production && len(secret) < minInboundSecretBytes:
+		bad("PS_INBOUND_SECRET", "is shorter than %d bytes", minInboundSecretBytes)
+	default:
+		cfg.InboundSecret = []byte(secret)
+	}
+	if v := getenv("PS_INBOUND_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			bad("PS_INBOUND_MAX_BYTES", "%q is not a whole number of at least 1024", v)
+		}
+		cfg.InboundMaxBytes = n
+	}
+	cfg.Holidays = splitList(getenv("PS_SLA_HOLIDAYS"))
+	if _, err := bizhours.New(cfg.SLATimezone, nil, cfg.Holidays); err != nil && len(cfg.Holidays) > 0 {
+		bad("PS_SLA_HOLIDAYS", "want dates like 2026-12-25,2027-01-01: %v", err)
+	}
+	if cfg.Stripe.SecretKey != "" && cfg.Stripe.PriceID == "" {
+		bad("STRIPE_PRICE_ID", "needed with STRIPE_SECRET_KEY: the yearly Priority Support price")
+	}
+	if cfg.Stripe.APIBase != "" {
+		if u, err := url.Parse(cfg.Stripe.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("STRIPE_API_BASE", "%q is not an http(s) URL", cfg.Stripe.APIBase)
+		}
+	}
+	if cfg.Production && cfg.Stripe.SecretKey != "" && cfg.WebhookSecret == "" {
+		bad("STRIPE_WEBHOOK_SECRET", "production with Stripe needs the webhook endpoint's signing secret")
 	}
 	return cfg, errs
 }

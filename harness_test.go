@@ -63,6 +63,7 @@ func testEnv(t testing.TB, databaseURL string, overrides map[string]string) func
 		"PS_JWT_AUDIENCE":     testAudience,
 		"PS_CORS_ORIGINS":     testOrigin,
 		"PS_SUPPORT_DOMAIN":   "support.vendor.test",
+		"PS_INBOUND_SECRET":   testInboundSecret,
 	}
 	for k, v := range overrides {
 		env[k] = v
@@ -74,10 +75,18 @@ func testEnv(t testing.TB, databaseURL string, overrides map[string]string) func
 // after applying any changes to the wired App.
 func newTestServer(t testing.TB, databaseURL string, overrides map[string]string, changes ...func(*App)) *testServer {
 	t.Helper()
+	return newTestServerAt(t, databaseURL, nil, overrides, changes...)
+}
+
+// newTestServerAt is newTestServer with the server's clock set to now (nil
+// is time.Now).
+func newTestServerAt(t testing.TB, databaseURL string, now func() time.Time, overrides map[string]string, changes ...func(*App)) *testServer {
+	t.Helper()
 	cfg, errs := LoadConfig(testEnv(t, databaseURL, overrides))
 	if len(errs) > 0 {
 		t.Fatalf("config: %v", errs)
 	}
+	cfg.Now = now
 	logs := &syncBuffer{}
 	log := logTo(logs)
 	app, closeDB, err := open(t.Context(), cfg, log, true)

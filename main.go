@@ -18,6 +18,8 @@ const usage = `usage:
   backend [serve]     serve HTTP on PS_ADDR, migrating the database first
   backend migrate     apply pending database migrations and exit
   backend token ...   print a signed JWT for trying the API (token -h for flags)
+  backend seed-demo   load a small demo data set (two customers, a month of
+                      tickets, one breached month) and print tokens to explore it
 `
 
 func main() {
@@ -53,6 +55,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 	case "token":
 		return tokenCommand(cfg, log, args, stdout, stderr)
+	case "seed-demo":
+		err = seedDemo(context.Background(), cfg, log, stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -95,29 +99,7 @@ func tokenCommand(cfg Config, log *slog.Logger, args []string, stdout, stderr io
 	if claims.Subject == "" {
 		claims.Subject = "dev-" + strings.Join(roles, "-")
 	}
-	var signer *auth.Signer
-	var err error
-	switch {
-	case *keyFile != "":
-		var pem []byte
-		if pem, err = os.ReadFile(*keyFile); err == nil {
-			signer, err = auth.NewSignerFromPEM(pem, cfg.JWT.Issuer, cfg.JWT.Audience)
-		}
-	case cfg.JWT.PublicKeyPEM != nil:
-		err = fmt.Errorf("a public key is configured: pass --private-key-file with its private key")
-	case cfg.JWT.HS256Secret != nil:
-		signer, err = auth.NewHS256Signer(cfg.JWT.HS256Secret, cfg.JWT.Issuer, cfg.JWT.Audience)
-	default:
-		var secret []byte
-		var path string
-		var created bool
-		if secret, path, created, err = auth.LoadOrCreateDevSecret(cfg.DataDir); err == nil {
-			if created {
-				log.Warn("created a development HS256 secret", "path", path)
-			}
-			signer, err = auth.NewHS256Signer(secret, cfg.JWT.Issuer, cfg.JWT.Audience)
-		}
-	}
+	signer, err := signerFor(cfg, log, *keyFile)
 	if err == nil {
 		var token string
 		if token, err = signer.Sign(claims); err == nil {
@@ -127,4 +109,29 @@ func tokenCommand(cfg Config, log *slog.Logger, args []string, stdout, stderr io
 	}
 	fmt.Fprintln(stderr, "token:", err)
 	return 1
+}
+
+// signerFor returns a token signer for cfg: a private key from keyFile, the
+// configured HS256 secret, or the development secret (created once).
+func signerFor(cfg Config, log *slog.Logger, keyFile string) (*auth.Signer, error) {
+	switch {
+	case keyFile != "":
+		pem, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		return auth.NewSignerFromPEM(pem, cfg.JWT.Issuer, cfg.JWT.Audience)
+	case cfg.JWT.PublicKeyPEM != nil:
+		return nil, fmt.Errorf("a public key is configured: pass --private-key-file with its private key")
+	case cfg.JWT.HS256Secret != nil:
+		return auth.NewHS256Signer(cfg.JWT.HS256Secret, cfg.JWT.Issuer, cfg.JWT.Audience)
+	}
+	secret, path, created, err := auth.LoadOrCreateDevSecret(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created a development HS256 secret", "path", path)
+	}
+	return auth.NewHS256Signer(secret, cfg.JWT.Issuer, cfg.JWT.Audience)
 }

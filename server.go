@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,8 +17,11 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/events"
 	"github.com/prioritysupport/backend/graph"
 	"github.com/prioritysupport/backend/graph/loaders"
+	"github.com/prioritysupport/backend/httperr"
+	"github.com/prioritysupport/backend/inbound"
 	"github.com/prioritysupport/backend/logging"
 	"github.com/prioritysupport/backend/metrics"
 	"github.com/prioritysupport/backend/migrations"
@@ -34,23 +36,27 @@ type App struct {
 	Verifier *auth.Verifier
 	Log      *slog.Logger
 	Metrics  *metrics.Metrics
+	// Events carries ticket changes and SLA alerts to GraphQL subscriptions.
+	Events events.Bus
 	// LoaderWait is how long a dataloader collects keys before its batch.
 	LoaderWait time.Duration
 }
 
 // NewApp wires the services for cfg over an open, migrated store.
-func NewApp(cfg Config, st *store.Store, verifier *auth.Verifier, log *slog.Logger) *App {
-	return &App{Config: cfg, Store: st, Verifier: verifier, Log: log, Metrics: metrics.New(), LoaderWait: loaders.DefaultWait}
+func NewApp(cfg Config, st *store.Store, verifier *auth.Verifier, bus events.Bus, log *slog.Logger) *App {
+	return &App{Config: cfg, Store: st, Verifier: verifier, Events: bus, Log: log, Metrics: metrics.New(), LoaderWait: loaders.DefaultWait}
 }
 
 // Handler returns the HTTP handler of every endpoint, with request ids and
 // access logs, CORS, and the body-size limit.
 func (a *App) Handler() http.Handler {
-	gql := graph.NewHandler(&graph.Resolver{Store: a.Store}, graph.HandlerOptions{
+	gql := graph.NewHandler(&graph.Resolver{Store: a.Store, Events: a.Events}, graph.HandlerOptions{
 		Introspection:   a.Config.GraphiQL,
 		ComplexityLimit: a.Config.ComplexityLimit,
 		Logger:          a.Log,
 		Metrics:         a.Metrics,
+		Verify:          a.Verifier.Verify,
+		Origins:         a.Config.CORSOrigins,
 	})
 	var api http.Handler = gql
 	api = loaders.Middleware(a.Store, a.LoaderWait)(api)
@@ -63,9 +69,13 @@ func (a *App) Handler() http.Handler {
 		mux.Handle("GET /{$}", playground.Handler("Priority Support", "/graphql"))
 	}
 	mux.Handle("GET /healthz", a.Metrics.Instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httperr.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
 	mux.Handle("GET /readyz", a.Metrics.Instrument("readyz", http.HandlerFunc(a.readyz)))
+	mux.Handle("/inbound/email", a.Metrics.Instrument("inbound_email", &inbound.Handler{
+		Store: a.Store, Secret: a.Config.InboundSecret, SupportDomain: a.Config.SupportDomain,
+		MaxBytes: a.Config.InboundMaxBytes, Log: a.Log,
+	}))
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 
 	c := cors.New(cors.Options{
@@ -85,10 +95,10 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
 		logging.For(r.Context(), a.Log).Warn("readiness check failed", "error", err.Error())
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		httperr.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	httperr.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // limitBody refuses request bodies over max bytes: 413 up front when the
@@ -97,27 +107,13 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(models.CodeBadUserInput, fmt.Sprintf("request body is larger than %d bytes", max)))
+				httperr.Write(w, http.StatusRequestEntityTooLarge, models.CodeBadUserInput, fmt.Sprintf("request body is larger than %d bytes", max))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-// errorBody is a GraphQL-shaped error response for errors raised outside
-// GraphQL execution.
-func errorBody(code, message string) map[string]any {
-	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}}}
-}
-
-// writeJSON writes v as a JSON response with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client has gone
 }
 
 // serve runs the server until SIGINT or SIGTERM, then drains requests for up
@@ -186,11 +182,22 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*App
 		db.Close()
 		return nil, nil, err
 	}
+	var bus events.Bus = events.NewMemory()
+	if store.IsPostgresURL(cfg.DatabaseURL) {
+		if bus, err = events.NewPostgres(ctx, cfg.DatabaseURL, db, log); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+	}
 	st := store.New(db, store.Options{
+		Now:          cfg.Now,
 		DomainPolicy: models.DomainPolicy{Webmail: cfg.WebmailDomains, SupportDomain: cfg.SupportDomain},
 		SLATimezone:  cfg.SLATimezone,
+		Holidays:     cfg.Holidays,
+		Events:       bus,
+		Log:          log,
 	})
-	return NewApp(cfg, st, verifier, log), func() { db.Close() }, nil
+	return NewApp(cfg, st, verifier, bus, log), func() { bus.Close(); db.Close() }, nil
 }
 
 // newVerifier returns the token verifier of cfg; a development run without a

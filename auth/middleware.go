@@ -1,11 +1,11 @@
 package auth
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/prioritysupport/backend/httperr"
 	"github.com/prioritysupport/backend/logging"
 	"github.com/prioritysupport/backend/models"
 )
@@ -68,20 +68,6 @@ func bearerToken(values []string) (string, bool) {
 	return token, true
 }
 
-// errorBody is the GraphQL-shaped error response the middleware writes.
-type errorBody struct {
-	Errors []errorEntry `json:"errors"`
-}
-
-type errorEntry struct {
-	Message    string         `json:"message"`
-	Extensions errorExtension `json:"extensions"`
-}
-
-type errorExtension struct {
-	Code string `json:"code"`
-}
-
 // refuse logs the refusal and answers 401 with reason as the message.
 func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, reason, challenge string) {
 	logging.For(r.Context(), log).WarnContext(r.Context(), "token refused",
@@ -89,18 +75,6 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, reason, ch
 		slog.String("remote_addr", r.RemoteAddr),
 		slog.String("path", r.URL.Path),
 	)
-	body, err := json.Marshal(errorBody{Errors: []errorEntry{{
-		Message:    reason,
-		Extensions: errorExtension{Code: models.CodeUnauthenticated},
-	}}})
-	if err != nil {
-		http.Error(w, "unauthenticated", http.StatusUnauthorized)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("WWW-Authenticate", challenge)
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write(body)
+	w.Header().Set("WWW-Authenticate", challenge)
+	httperr.Write(w, http.StatusUnauthorized, models.CodeUnauthenticated, reason)
 }

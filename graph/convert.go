@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"strings"
 	"time"
 
 	"github.com/prioritysupport/backend/graph/model"
+	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
 )
 
@@ -45,4 +47,72 @@ func customerConnection(p *store.CustomerPage) *model.CustomerConnection {
 		conn.Edges = []*model.CustomerEdge{}
 	}
 	return conn
+}
+
+// optSeconds returns nil for nil, else the duration in whole seconds.
+func optSeconds(d *time.Duration) *int {
+	if d == nil {
+		return nil
+	}
+	n := int(*d / time.Second)
+	return &n
+}
+
+// pointers returns pointers to the elements of list.
+func pointers[T any](list []T) []*T {
+	out := make([]*T, len(list))
+	for i := range list {
+		out[i] = &list[i]
+	}
+	return out
+}
+
+// splitAddresses splits a stored comma-separated address list.
+func splitAddresses(s string) []string {
+	out := []string{}
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// ticketFilter returns the store filter of a GraphQL ticket filter.
+func ticketFilter(f *model.TicketFilter) models.TicketFilter {
+	if f == nil {
+		return models.TicketFilter{}
+	}
+	return models.TicketFilter{
+		Status: deref(f.Status), Priority: f.Priority, SubscriptionID: deref(f.SubscriptionID),
+		From: deref(f.From), To: deref(f.To),
+	}
+}
+
+// ticketConnection returns the Relay connection of a page of tickets.
+func ticketConnection(p *store.TicketPage) *model.TicketConnection {
+	conn := &model.TicketConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount, Edges: []*model.TicketEdge{}}
+	for i, t := range p.Tickets {
+		conn.Edges = append(conn.Edges, &model.TicketEdge{Cursor: p.Cursors[i], Node: t})
+	}
+	if n := len(p.Cursors); n > 0 {
+		conn.PageInfo.EndCursor = &p.Cursors[n-1]
+	}
+	return conn
+}
+
+// alertStream turns the store's alerts into the schema's.
+func alertStream(in <-chan *store.SLAAlert) <-chan *model.SLAAlert {
+	out := make(chan *model.SLAAlert)
+	go func() {
+		defer close(out)
+		for a := range in {
+			level := model.SLAAlertLevelAtRisk
+			if a.Level == store.AlertBreached {
+				level = model.SLAAlertLevelBreached
+			}
+			out <- &model.SLAAlert{Ticket: a.Ticket, Level: level, DueAt: a.DueAt, At: a.At}
+		}
+	}()
+	return out
 }

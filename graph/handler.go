@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	coderws "github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -34,6 +38,13 @@ type HandlerOptions struct {
 	ComplexityLimit int // 0 means DefaultComplexityLimit
 	Logger          *slog.Logger
 	Metrics         *metrics.Metrics
+	// Verify checks the token a websocket client sends in its
+	// connection_init payload ("Authorization": "Bearer …"); nil refuses
+	// websocket connections.
+	Verify func(token string) (auth.Caller, error)
+	// Origins are the browser origins (CORS) allowed to open a websocket;
+	// "*" allows any.
+	Origins []string
 }
 
 // NewHandler returns the GraphQL HTTP handler (POST and GET) over the
@@ -53,6 +64,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(websocketTransport(opts))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
@@ -75,6 +87,40 @@ func NewHandler(r *Resolver, opts HandlerOptions) *handler.Server {
 		return errors.New("panic in resolver")
 	})
 	return srv
+}
+
+// websocketTransport serves GraphQL subscriptions over websocket
+// (graphql-transport-ws, and the older graphql-ws). The token comes in the
+// connection_init payload, as browsers cannot set headers on a websocket;
+// a connection without a valid one is closed before any operation runs.
+func websocketTransport(opts HandlerOptions) transport.Websocket {
+	var patterns []string
+	for _, o := range opts.Origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			patterns = append(patterns, u.Host)
+		} else if o == "*" {
+			patterns = append(patterns, "*")
+		}
+	}
+	return transport.Websocket{
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{OriginPatterns: patterns}},
+		KeepAlivePingInterval: 20 * time.Second,
+		InitTimeout:           10 * time.Second,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			if opts.Verify == nil {
+				return nil, nil, errors.New("subscriptions are not enabled")
+			}
+			token, ok := strings.CutPrefix(strings.TrimSpace(p.Authorization()), "Bearer ")
+			if !ok || token == "" {
+				return nil, nil, errors.New(`connection_init needs {"Authorization": "Bearer <token>"}`)
+			}
+			caller, err := opts.Verify(strings.TrimSpace(token))
+			if err != nil {
+				return nil, nil, errors.New(models.ErrorMessage(err))
+			}
+			return auth.WithCaller(ctx, caller), nil, nil
+		},
+	}
 }
 
 // pageSize is the page size a list argument asks for, as the store reads it.

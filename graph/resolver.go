@@ -4,10 +4,14 @@
 // extensions.code. Business rules never live here.
 package graph
 
-import "github.com/prioritysupport/backend/store"
+import (
+	"github.com/prioritysupport/backend/events"
+	"github.com/prioritysupport/backend/store"
+)
 
 // Resolver holds the services the resolvers call. It is built once, at
 // start, by the server.
 type Resolver struct {
-	Store *store.Store
+	Store  *store.Store
+	Events events.Bus
 }

@@ -27,8 +27,14 @@ type ResolverRoot interface {
 	License() LicenseResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SlaClock() SlaClockResolver
+	SlaMonthReport() SlaMonthReportResolver
+	Subscription() SubscriptionResolver
 	SubscriptionStatusChange() SubscriptionStatusChangeResolver
 	SupportSubscription() SupportSubscriptionResolver
+	Ticket() TicketResolver
+	TicketMessage() TicketMessageResolver
+	TicketSla() TicketSlaResolver
 	Viewer() ViewerResolver
 }
 
@@ -76,6 +82,8 @@ type ComplexityRoot struct {
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
 		CreateSupportSubscription func(childComplexity int, input model.CreateSupportSubscriptionInput) int
 		RecordLicense             func(childComplexity int, input model.RecordLicenseInput) int
+		ReopenTicket              func(childComplexity int, id string) int
+		ResolveTicket             func(childComplexity int, id string) int
 		SetSubscriptionDomains    func(childComplexity int, id string, domains []string) int
 	}
 
@@ -87,8 +95,48 @@ type ComplexityRoot struct {
 	Query struct {
 		Customer            func(childComplexity int, id string) int
 		Customers           func(childComplexity int, search *string, first *int, after *string) int
+		PriorityQueue       func(childComplexity int, first *int) int
+		SLAReport           func(childComplexity int, subscriptionID string, month string) int
 		SupportSubscription func(childComplexity int, id string) int
+		Ticket              func(childComplexity int, id string) int
+		Tickets             func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
 		Viewer              func(childComplexity int) int
+	}
+
+	SlaAlert struct {
+		At     func(childComplexity int) int
+		DueAt  func(childComplexity int) int
+		Level  func(childComplexity int) int
+		Ticket func(childComplexity int) int
+	}
+
+	SlaClock struct {
+		BusinessSeconds func(childComplexity int) int
+		DueAt           func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Met             func(childComplexity int) int
+		Month           func(childComplexity int) int
+		StartedAt       func(childComplexity int) int
+		StoppedAt       func(childComplexity int) int
+		StoppedBy       func(childComplexity int) int
+		TargetSeconds   func(childComplexity int) int
+	}
+
+	SlaMonthReport struct {
+		AverageFollowUpResponseSeconds func(childComplexity int) int
+		Final                          func(childComplexity int) int
+		FirstResponses                 func(childComplexity int) int
+		FirstResponsesMet              func(childComplexity int) int
+		FollowUps                      func(childComplexity int) int
+		Met                            func(childComplexity int) int
+		Month                          func(childComplexity int) int
+		Status                         func(childComplexity int) int
+		TicketsReceived                func(childComplexity int) int
+	}
+
+	Subscription struct {
+		SLAAlerts     func(childComplexity int) int
+		TicketUpdated func(childComplexity int, customerID *string) int
 	}
 
 	SubscriptionStatusChange struct {
@@ -113,10 +161,63 @@ type ComplexityRoot struct {
 		FollowUpTargetSeconds      func(childComplexity int) int
 		ID                         func(childComplexity int) int
 		MonthlyFee                 func(childComplexity int) int
+		SLAHistory                 func(childComplexity int, months *int) int
 		SLATimezone                func(childComplexity int) int
 		StartsAt                   func(childComplexity int) int
 		Status                     func(childComplexity int) int
 		StatusHistory              func(childComplexity int) int
+	}
+
+	Ticket struct {
+		Clocks         func(childComplexity int) int
+		Customer       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastMessageAt  func(childComplexity int) int
+		Messages       func(childComplexity int) int
+		OpenedAt       func(childComplexity int) int
+		Priority       func(childComplexity int) int
+		RequesterEmail func(childComplexity int) int
+		ResolvedAt     func(childComplexity int) int
+		SLA            func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Subject        func(childComplexity int) int
+		Subscription   func(childComplexity int) int
+	}
+
+	TicketConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TicketEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TicketMessage struct {
+		Attachments func(childComplexity int) int
+		BodyText    func(childComplexity int) int
+		Bounce      func(childComplexity int) int
+		Direction   func(childComplexity int) int
+		FromAddress func(childComplexity int) int
+		FromName    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MachineSent func(childComplexity int) int
+		MessageID   func(childComplexity int) int
+		ReceivedAt  func(childComplexity int) int
+		SentAt      func(childComplexity int) int
+		Subject     func(childComplexity int) int
+		To          func(childComplexity int) int
+	}
+
+	TicketSla struct {
+		Breached                     func(childComplexity int) int
+		BusinessSecondsLeft          func(childComplexity int) int
+		CurrentDueAt                 func(childComplexity int) int
+		FirstRespondedAt             func(childComplexity int) int
+		FirstResponseBusinessSeconds func(childComplexity int) int
+		FirstResponseDueAt           func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -303,6 +404,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordLicense(childComplexity, args["input"].(model.RecordLicenseInput)), true
+	case "Mutation.reopenTicket":
+		if e.ComplexityRoot.Mutation.ReopenTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenTicket(childComplexity, args["id"].(string)), true
+	case "Mutation.resolveTicket":
+		if e.ComplexityRoot.Mutation.ResolveTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.setSubscriptionDomains":
 		if e.ComplexityRoot.Mutation.SetSubscriptionDomains == nil {
 			break
@@ -351,6 +474,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.priorityQueue":
+		if e.ComplexityRoot.Query.PriorityQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_priorityQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PriorityQueue(childComplexity, args["first"].(*int)), true
+	case "Query.slaReport":
+		if e.ComplexityRoot.Query.SLAReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_slaReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SLAReport(childComplexity, args["subscriptionId"].(string), args["month"].(string)), true
 	case "Query.supportSubscription":
 		if e.ComplexityRoot.Query.SupportSubscription == nil {
 			break
@@ -362,12 +507,187 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SupportSubscription(childComplexity, args["id"].(string)), true
+	case "Query.ticket":
+		if e.ComplexityRoot.Query.Ticket == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ticket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Ticket(childComplexity, args["id"].(string)), true
+	case "Query.tickets":
+		if e.ComplexityRoot.Query.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "SlaAlert.at":
+		if e.ComplexityRoot.SlaAlert.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaAlert.At(childComplexity), true
+	case "SlaAlert.dueAt":
+		if e.ComplexityRoot.SlaAlert.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaAlert.DueAt(childComplexity), true
+	case "SlaAlert.level":
+		if e.ComplexityRoot.SlaAlert.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaAlert.Level(childComplexity), true
+	case "SlaAlert.ticket":
+		if e.ComplexityRoot.SlaAlert.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaAlert.Ticket(childComplexity), true
+
+	case "SlaClock.businessSeconds":
+		if e.ComplexityRoot.SlaClock.BusinessSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.BusinessSeconds(childComplexity), true
+	case "SlaClock.dueAt":
+		if e.ComplexityRoot.SlaClock.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.DueAt(childComplexity), true
+	case "SlaClock.kind":
+		if e.ComplexityRoot.SlaClock.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.Kind(childComplexity), true
+	case "SlaClock.met":
+		if e.ComplexityRoot.SlaClock.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.Met(childComplexity), true
+	case "SlaClock.month":
+		if e.ComplexityRoot.SlaClock.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.Month(childComplexity), true
+	case "SlaClock.startedAt":
+		if e.ComplexityRoot.SlaClock.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.StartedAt(childComplexity), true
+	case "SlaClock.stoppedAt":
+		if e.ComplexityRoot.SlaClock.StoppedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.StoppedAt(childComplexity), true
+	case "SlaClock.stoppedBy":
+		if e.ComplexityRoot.SlaClock.StoppedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.StoppedBy(childComplexity), true
+	case "SlaClock.targetSeconds":
+		if e.ComplexityRoot.SlaClock.TargetSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaClock.TargetSeconds(childComplexity), true
+
+	case "SlaMonthReport.averageFollowUpResponseSeconds":
+		if e.ComplexityRoot.SlaMonthReport.AverageFollowUpResponseSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.AverageFollowUpResponseSeconds(childComplexity), true
+	case "SlaMonthReport.final":
+		if e.ComplexityRoot.SlaMonthReport.Final == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.Final(childComplexity), true
+	case "SlaMonthReport.firstResponses":
+		if e.ComplexityRoot.SlaMonthReport.FirstResponses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FirstResponses(childComplexity), true
+	case "SlaMonthReport.firstResponsesMet":
+		if e.ComplexityRoot.SlaMonthReport.FirstResponsesMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FirstResponsesMet(childComplexity), true
+	case "SlaMonthReport.followUps":
+		if e.ComplexityRoot.SlaMonthReport.FollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FollowUps(childComplexity), true
+	case "SlaMonthReport.met":
+		if e.ComplexityRoot.SlaMonthReport.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.Met(childComplexity), true
+	case "SlaMonthReport.month":
+		if e.ComplexityRoot.SlaMonthReport.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.Month(childComplexity), true
+	case "SlaMonthReport.status":
+		if e.ComplexityRoot.SlaMonthReport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.Status(childComplexity), true
+	case "SlaMonthReport.ticketsReceived":
+		if e.ComplexityRoot.SlaMonthReport.TicketsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.TicketsReceived(childComplexity), true
+
+	case "Subscription.slaAlerts":
+		if e.ComplexityRoot.Subscription.SLAAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.SLAAlerts(childComplexity), true
+	case "Subscription.ticketUpdated":
+		if e.ComplexityRoot.Subscription.TicketUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_ticketUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TicketUpdated(childComplexity, args["customerId"].(*string)), true
 
 	case "SubscriptionStatusChange.at":
 		if e.ComplexityRoot.SubscriptionStatusChange.ChangedAt == nil {
@@ -478,6 +798,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportSubscription.MonthlyFee(childComplexity), true
+	case "SupportSubscription.slaHistory":
+		if e.ComplexityRoot.SupportSubscription.SLAHistory == nil {
+			break
+		}
+
+		args, err := ec.field_SupportSubscription_slaHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SupportSubscription.SLAHistory(childComplexity, args["months"].(*int)), true
 	case "SupportSubscription.slaTimezone":
 		if e.ComplexityRoot.SupportSubscription.SLATimezone == nil {
 			break
@@ -502,6 +833,233 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportSubscription.StatusHistory(childComplexity), true
+
+	case "Ticket.clocks":
+		if e.ComplexityRoot.Ticket.Clocks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Clocks(childComplexity), true
+	case "Ticket.customer":
+		if e.ComplexityRoot.Ticket.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Customer(childComplexity), true
+	case "Ticket.id":
+		if e.ComplexityRoot.Ticket.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ID(childComplexity), true
+	case "Ticket.lastMessageAt":
+		if e.ComplexityRoot.Ticket.LastMessageAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.LastMessageAt(childComplexity), true
+	case "Ticket.messages":
+		if e.ComplexityRoot.Ticket.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Messages(childComplexity), true
+	case "Ticket.createdAt":
+		if e.ComplexityRoot.Ticket.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.OpenedAt(childComplexity), true
+	case "Ticket.priority":
+		if e.ComplexityRoot.Ticket.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Priority(childComplexity), true
+	case "Ticket.requesterEmail":
+		if e.ComplexityRoot.Ticket.RequesterEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.RequesterEmail(childComplexity), true
+	case "Ticket.resolvedAt":
+		if e.ComplexityRoot.Ticket.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ResolvedAt(childComplexity), true
+	case "Ticket.sla":
+		if e.ComplexityRoot.Ticket.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.SLA(childComplexity), true
+	case "Ticket.status":
+		if e.ComplexityRoot.Ticket.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Status(childComplexity), true
+	case "Ticket.subject":
+		if e.ComplexityRoot.Ticket.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Subject(childComplexity), true
+	case "Ticket.subscription":
+		if e.ComplexityRoot.Ticket.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Subscription(childComplexity), true
+
+	case "TicketConnection.edges":
+		if e.ComplexityRoot.TicketConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.Edges(childComplexity), true
+	case "TicketConnection.pageInfo":
+		if e.ComplexityRoot.TicketConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.PageInfo(childComplexity), true
+	case "TicketConnection.totalCount":
+		if e.ComplexityRoot.TicketConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.TotalCount(childComplexity), true
+
+	case "TicketEdge.cursor":
+		if e.ComplexityRoot.TicketEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEdge.Cursor(childComplexity), true
+	case "TicketEdge.node":
+		if e.ComplexityRoot.TicketEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEdge.Node(childComplexity), true
+
+	case "TicketMessage.attachments":
+		if e.ComplexityRoot.TicketMessage.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Attachments(childComplexity), true
+	case "TicketMessage.body":
+		if e.ComplexityRoot.TicketMessage.BodyText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.BodyText(childComplexity), true
+	case "TicketMessage.bounce":
+		if e.ComplexityRoot.TicketMessage.Bounce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Bounce(childComplexity), true
+	case "TicketMessage.direction":
+		if e.ComplexityRoot.TicketMessage.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Direction(childComplexity), true
+	case "TicketMessage.from":
+		if e.ComplexityRoot.TicketMessage.FromAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.FromAddress(childComplexity), true
+	case "TicketMessage.fromName":
+		if e.ComplexityRoot.TicketMessage.FromName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.FromName(childComplexity), true
+	case "TicketMessage.id":
+		if e.ComplexityRoot.TicketMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.ID(childComplexity), true
+	case "TicketMessage.machineSent":
+		if e.ComplexityRoot.TicketMessage.MachineSent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.MachineSent(childComplexity), true
+	case "TicketMessage.messageId":
+		if e.ComplexityRoot.TicketMessage.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.MessageID(childComplexity), true
+	case "TicketMessage.receivedAt":
+		if e.ComplexityRoot.TicketMessage.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.ReceivedAt(childComplexity), true
+	case "TicketMessage.sentAt":
+		if e.ComplexityRoot.TicketMessage.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.SentAt(childComplexity), true
+	case "TicketMessage.subject":
+		if e.ComplexityRoot.TicketMessage.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Subject(childComplexity), true
+	case "TicketMessage.to":
+		if e.ComplexityRoot.TicketMessage.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.To(childComplexity), true
+
+	case "TicketSla.breached":
+		if e.ComplexityRoot.TicketSla.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSla.Breached(childComplexity), true
+	case "TicketSla.businessSecondsLeft":
+		if e.ComplexityRoot.TicketSla.BusinessSecondsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSla.BusinessSecondsLeft(childComplexity), true
+	case "TicketSla.currentDueAt":
+		if e.ComplexityRoot.TicketSla.CurrentDueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSla.CurrentDueAt(childComplexity), true
+	case "TicketSla.firstRespondedAt":
+		if e.ComplexityRoot.TicketSla.FirstRespondedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSla.FirstRespondedAt(childComplexity), true
+	case "TicketSla.firstResponseBusinessSeconds":
+		if e.ComplexityRoot.TicketSla.FirstResponseBusinessSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSla.FirstResponseBusinessSeconds(childComplexity), true
+	case "TicketSla.firstResponseDueAt":
+		if e.ComplexityRoot.TicketSla.FirstResponseDueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSla.FirstResponseDueAt(childComplexity), true
 
 	case "Viewer.customer":
 		if e.ComplexityRoot.Viewer.Customer == nil {
@@ -534,6 +1092,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateSupportSubscriptionInput", ec.unmarshalInputCreateSupportSubscriptionInput),
 			graphql.NewInputUnmarshaler("RecordLicenseInput", ec.unmarshalInputRecordLicenseInput),
+			graphql.NewInputUnmarshaler("TicketFilter", ec.unmarshalInputTicketFilter),
 		)
 	}
 	first := true
@@ -578,6 +1137,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -759,6 +1335,177 @@ type Mutation {
   cancelSupportSubscription(id: ID!, reason: String): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../schema/tickets.graphqls", Input: `enum TicketStatus {
+  OPEN
+  RESOLVED
+}
+
+enum SlaStatus {
+  ON_TRACK
+  AT_RISK
+  BREACHED
+  MET
+}
+
+enum MessageDirection {
+  "From anyone but the vendor's support domain."
+  CUSTOMER
+  "From the vendor's support domain."
+  SUPPORT
+}
+
+enum SlaClockKind {
+  FIRST_RESPONSE
+  FOLLOW_UP
+}
+
+"A support conversation: emails threaded together and, when priority, its SLA clocks."
+type Ticket {
+  id: ID!
+  subject: String!
+  "Decided once, at the opening message: it came from a covered domain while the subscription was active and the license valid."
+  priority: Boolean!
+  status: TicketStatus!
+  requesterEmail: String!
+  "When the opening message was received."
+  createdAt: Time!
+  resolvedAt: Time
+  lastMessageAt: Time!
+  "The customer whose covered domain opened the ticket, if any."
+  customer: Customer
+  subscription: SupportSubscription
+  "The SLA state; null for ordinary tickets and before a clock has started."
+  sla: TicketSla
+  "Oldest first."
+  messages: [TicketMessage!]!
+  "Every SLA clock, first response first."
+  clocks: [SlaClock!]!
+}
+
+type TicketMessage {
+  id: ID!
+  "The RFC 5322 Message-ID (or one derived from the content when the sender set none)."
+  messageId: String!
+  direction: MessageDirection!
+  "Sent by a machine (auto-reply, acknowledgement robot, bounce): it starts and stops no clock."
+  machineSent: Boolean!
+  bounce: Boolean!
+  from: String!
+  fromName: String!
+  to: [String!]!
+  subject: String!
+  "When the vendor's mail system received it: the time SLA clocks use."
+  receivedAt: Time!
+  "The Date: header the sender wrote; shown, never trusted."
+  sentAt: Time
+  attachments: Int!
+  "The plain-text body."
+  body: String!
+}
+
+type TicketSla {
+  firstResponseDueAt: Time!
+  firstRespondedAt: Time
+  firstResponseBusinessSeconds: Int
+  "The first response missed its target, or the running clock is past due."
+  breached: Boolean!
+  "Due time of the running clock, if one runs."
+  currentDueAt: Time
+  "Business seconds the running clock has left; negative once overdue."
+  businessSecondsLeft: Int
+}
+
+"One wait of the customer for support, measured in business time."
+type SlaClock {
+  kind: SlaClockKind!
+  "The month (YYYY-MM, SLA time zone) it counts in: the month it started in."
+  month: String!
+  startedAt: Time!
+  dueAt: Time!
+  targetSeconds: Int!
+  stoppedAt: Time
+  "reply or resolution."
+  stoppedBy: String
+  businessSeconds: Int
+  met: Boolean
+}
+
+type SlaMonthReport {
+  month: String!
+  "Past the cutoff (end of month plus one business hour): the verdict is MET or BREACHED and will not change."
+  final: Boolean!
+  "Final: the guarantee was met. Live: it holds on what is known so far."
+  met: Boolean!
+  status: SlaStatus!
+  ticketsReceived: Int!
+  firstResponses: Int!
+  firstResponsesMet: Int!
+  followUps: Int!
+  averageFollowUpResponseSeconds: Int
+}
+
+type TicketEdge {
+  cursor: String!
+  node: Ticket!
+}
+
+type TicketConnection {
+  edges: [TicketEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input TicketFilter {
+  status: TicketStatus
+  priority: Boolean
+  subscriptionId: ID
+  "Opened at or after."
+  from: Time
+  "Opened before."
+  to: Time
+}
+
+enum SlaAlertLevel {
+  "Under 15 business minutes left."
+  AT_RISK
+  "Past due."
+  BREACHED
+}
+
+type SlaAlert {
+  ticket: Ticket!
+  level: SlaAlertLevel!
+  dueAt: Time!
+  at: Time!
+}
+
+extend type SupportSubscription {
+  "Monthly SLA reports, newest first, back to the month the subscription started."
+  slaHistory(months: Int = 12): [SlaMonthReport!]!
+}
+
+extend type Query {
+  "Tickets the caller may see, newest first."
+  tickets(filter: TicketFilter, first: Int, after: String): TicketConnection!
+  ticket(id: ID!): Ticket
+  "month is YYYY-MM in the subscription's SLA time zone."
+  slaReport(subscriptionId: ID!, month: String!): SlaMonthReport
+  "Open priority tickets, the soonest due first; tickets waiting on the customer last."
+  priorityQueue(first: Int): [Ticket!]! @hasRole(roles: [SUPPORT, ADMIN])
+}
+
+extend type Mutation {
+  resolveTicket(id: ID!): Ticket! @hasRole(roles: [SUPPORT, ADMIN])
+  reopenTicket(id: ID!): Ticket! @hasRole(roles: [SUPPORT, ADMIN])
+}
+
+type Subscription {
+  "Tickets as they change. A customer user gets its own (customerId may be omitted); staff may name a customer or get all."
+  ticketUpdated(customerId: ID): Ticket!
+  "Running clocks close to breaching or breached."
+  slaAlerts: SlaAlert! @hasRole(roles: [SUPPORT, ADMIN])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -844,6 +1591,68 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_SlaAlert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticket":
+		return ec.fieldContext_SlaAlert_ticket(ctx, field)
+	case "level":
+		return ec.fieldContext_SlaAlert_level(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_SlaAlert_dueAt(ctx, field)
+	case "at":
+		return ec.fieldContext_SlaAlert_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlaAlert", field.Name)
+}
+
+func (ec *executionContext) childFields_SlaClock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_SlaClock_kind(ctx, field)
+	case "month":
+		return ec.fieldContext_SlaClock_month(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_SlaClock_startedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_SlaClock_dueAt(ctx, field)
+	case "targetSeconds":
+		return ec.fieldContext_SlaClock_targetSeconds(ctx, field)
+	case "stoppedAt":
+		return ec.fieldContext_SlaClock_stoppedAt(ctx, field)
+	case "stoppedBy":
+		return ec.fieldContext_SlaClock_stoppedBy(ctx, field)
+	case "businessSeconds":
+		return ec.fieldContext_SlaClock_businessSeconds(ctx, field)
+	case "met":
+		return ec.fieldContext_SlaClock_met(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlaClock", field.Name)
+}
+
+func (ec *executionContext) childFields_SlaMonthReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_SlaMonthReport_month(ctx, field)
+	case "final":
+		return ec.fieldContext_SlaMonthReport_final(ctx, field)
+	case "met":
+		return ec.fieldContext_SlaMonthReport_met(ctx, field)
+	case "status":
+		return ec.fieldContext_SlaMonthReport_status(ctx, field)
+	case "ticketsReceived":
+		return ec.fieldContext_SlaMonthReport_ticketsReceived(ctx, field)
+	case "firstResponses":
+		return ec.fieldContext_SlaMonthReport_firstResponses(ctx, field)
+	case "firstResponsesMet":
+		return ec.fieldContext_SlaMonthReport_firstResponsesMet(ctx, field)
+	case "followUps":
+		return ec.fieldContext_SlaMonthReport_followUps(ctx, field)
+	case "averageFollowUpResponseSeconds":
+		return ec.fieldContext_SlaMonthReport_averageFollowUpResponseSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlaMonthReport", field.Name)
+}
+
 func (ec *executionContext) childFields_SubscriptionStatusChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "from":
@@ -896,8 +1705,114 @@ func (ec *executionContext) childFields_SupportSubscription(ctx context.Context,
 		return ec.fieldContext_SupportSubscription_statusHistory(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_SupportSubscription_createdAt(ctx, field)
+	case "slaHistory":
+		return ec.fieldContext_SupportSubscription_slaHistory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupportSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Ticket_id(ctx, field)
+	case "subject":
+		return ec.fieldContext_Ticket_subject(ctx, field)
+	case "priority":
+		return ec.fieldContext_Ticket_priority(ctx, field)
+	case "status":
+		return ec.fieldContext_Ticket_status(ctx, field)
+	case "requesterEmail":
+		return ec.fieldContext_Ticket_requesterEmail(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Ticket_createdAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Ticket_resolvedAt(ctx, field)
+	case "lastMessageAt":
+		return ec.fieldContext_Ticket_lastMessageAt(ctx, field)
+	case "customer":
+		return ec.fieldContext_Ticket_customer(ctx, field)
+	case "subscription":
+		return ec.fieldContext_Ticket_subscription(ctx, field)
+	case "sla":
+		return ec.fieldContext_Ticket_sla(ctx, field)
+	case "messages":
+		return ec.fieldContext_Ticket_messages(ctx, field)
+	case "clocks":
+		return ec.fieldContext_Ticket_clocks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TicketConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TicketConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TicketConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TicketEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TicketEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketMessage_id(ctx, field)
+	case "messageId":
+		return ec.fieldContext_TicketMessage_messageId(ctx, field)
+	case "direction":
+		return ec.fieldContext_TicketMessage_direction(ctx, field)
+	case "machineSent":
+		return ec.fieldContext_TicketMessage_machineSent(ctx, field)
+	case "bounce":
+		return ec.fieldContext_TicketMessage_bounce(ctx, field)
+	case "from":
+		return ec.fieldContext_TicketMessage_from(ctx, field)
+	case "fromName":
+		return ec.fieldContext_TicketMessage_fromName(ctx, field)
+	case "to":
+		return ec.fieldContext_TicketMessage_to(ctx, field)
+	case "subject":
+		return ec.fieldContext_TicketMessage_subject(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_TicketMessage_receivedAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_TicketMessage_sentAt(ctx, field)
+	case "attachments":
+		return ec.fieldContext_TicketMessage_attachments(ctx, field)
+	case "body":
+		return ec.fieldContext_TicketMessage_body(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketSla(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "firstResponseDueAt":
+		return ec.fieldContext_TicketSla_firstResponseDueAt(ctx, field)
+	case "firstRespondedAt":
+		return ec.fieldContext_TicketSla_firstRespondedAt(ctx, field)
+	case "firstResponseBusinessSeconds":
+		return ec.fieldContext_TicketSla_firstResponseBusinessSeconds(ctx, field)
+	case "breached":
+		return ec.fieldContext_TicketSla_breached(ctx, field)
+	case "currentDueAt":
+		return ec.fieldContext_TicketSla_currentDueAt(ctx, field)
+	case "businessSecondsLeft":
+		return ec.fieldContext_TicketSla_businessSecondsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketSla", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -6,6 +6,7 @@ package loaders
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -26,17 +27,36 @@ type Loaders struct {
 	SubscriptionsByCustomerID     *dataloadgen.Loader[string, []*models.SupportSubscription]
 	DomainsBySubscriptionID       *dataloadgen.Loader[string, []string]
 	StatusChangesBySubscriptionID *dataloadgen.Loader[string, []*models.SubscriptionStatusChange]
+	SubscriptionByID              *dataloadgen.Loader[string, *models.SupportSubscription]
+	MessagesByTicketID            *dataloadgen.Loader[string, []*models.Message]
+	ClocksByTicketID              *dataloadgen.Loader[string, []*models.Clock]
+	TicketByID                    *dataloadgen.Loader[string, *models.Ticket]
 }
 
 // New returns a fresh loader set over s that collects keys for wait before
 // each batch; its caches live as long as it does.
 func New(s *store.Store, wait time.Duration) *Loaders {
+	return build(s, dataloadgen.WithWait(wait))
+}
+
+// NewUncached is New without caches, for a websocket connection: it lives
+// for hours, and each event must show the data as it is then.
+func NewUncached(s *store.Store, wait time.Duration) *Loaders {
+	return build(s, dataloadgen.WithWait(wait), dataloadgen.WithoutCache())
+}
+
+// build returns a loader set whose loaders share opts.
+func build(s *store.Store, opts ...dataloadgen.Option) *Loaders {
 	return &Loaders{
-		CustomerByID:                  dataloadgen.NewLoader(all(s.CustomersByIDs), dataloadgen.WithWait(wait)),
-		LicensesByCustomerID:          dataloadgen.NewLoader(all(s.LicensesByCustomerIDs), dataloadgen.WithWait(wait)),
-		SubscriptionsByCustomerID:     dataloadgen.NewLoader(all(s.SubscriptionsByCustomerIDs), dataloadgen.WithWait(wait)),
-		DomainsBySubscriptionID:       dataloadgen.NewLoader(all(s.DomainsBySubscriptionIDs), dataloadgen.WithWait(wait)),
-		StatusChangesBySubscriptionID: dataloadgen.NewLoader(all(s.StatusChangesBySubscriptionIDs), dataloadgen.WithWait(wait)),
+		CustomerByID:                  dataloadgen.NewLoader(all(s.CustomersByIDs), opts...),
+		LicensesByCustomerID:          dataloadgen.NewLoader(all(s.LicensesByCustomerIDs), opts...),
+		SubscriptionsByCustomerID:     dataloadgen.NewLoader(all(s.SubscriptionsByCustomerIDs), opts...),
+		DomainsBySubscriptionID:       dataloadgen.NewLoader(all(s.DomainsBySubscriptionIDs), opts...),
+		StatusChangesBySubscriptionID: dataloadgen.NewLoader(all(s.StatusChangesBySubscriptionIDs), opts...),
+		SubscriptionByID:              dataloadgen.NewLoader(all(s.SubscriptionsByIDs), opts...),
+		MessagesByTicketID:            dataloadgen.NewLoader(all(s.MessagesByTicketIDs), opts...),
+		ClocksByTicketID:              dataloadgen.NewLoader(all(s.ClocksByTicketIDs), opts...),
+		TicketByID:                    dataloadgen.NewLoader(all(s.TicketsByIDs), opts...),
 	}
 }
 
@@ -52,11 +72,16 @@ func all[V any](fetch func(context.Context, []string) ([]V, error)) func(context
 	}
 }
 
-// Middleware puts a fresh loader set into each request's context.
+// Middleware puts a fresh loader set into each request's context; a
+// websocket upgrade gets one without caches.
 func Middleware(s *store.Store, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s, wait))))
+			l := New(s, wait)
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				l = NewUncached(s, wait)
+			}
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), l)))
 		})
 	}
 }

@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/prioritysupport/backend/models"
@@ -49,4 +53,92 @@ type RecordLicenseInput struct {
 	Paid       bool      `json:"paid"`
 	ValidFrom  time.Time `json:"validFrom"`
 	ValidUntil time.Time `json:"validUntil"`
+}
+
+type SLAAlert struct {
+	Ticket *models.Ticket `json:"ticket"`
+	Level  SLAAlertLevel  `json:"level"`
+	DueAt  time.Time      `json:"dueAt"`
+	At     time.Time      `json:"at"`
+}
+
+type Subscription struct {
+}
+
+type TicketConnection struct {
+	Edges      []*TicketEdge `json:"edges"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type TicketEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *models.Ticket `json:"node"`
+}
+
+type TicketFilter struct {
+	Status         *models.TicketStatus `json:"status,omitempty"`
+	Priority       *bool                `json:"priority,omitempty"`
+	SubscriptionID *string              `json:"subscriptionId,omitempty"`
+	// Opened at or after.
+	From *time.Time `json:"from,omitempty"`
+	// Opened before.
+	To *time.Time `json:"to,omitempty"`
+}
+
+type SLAAlertLevel string
+
+const (
+	// Under 15 business minutes left.
+	SLAAlertLevelAtRisk SLAAlertLevel = "AT_RISK"
+	// Past due.
+	SLAAlertLevelBreached SLAAlertLevel = "BREACHED"
+)
+
+var AllSLAAlertLevel = []SLAAlertLevel{
+	SLAAlertLevelAtRisk,
+	SLAAlertLevelBreached,
+}
+
+func (e SLAAlertLevel) IsValid() bool {
+	switch e {
+	case SLAAlertLevelAtRisk, SLAAlertLevelBreached:
+		return true
+	}
+	return false
+}
+
+func (e SLAAlertLevel) String() string {
+	return string(e)
+}
+
+func (e *SLAAlertLevel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SLAAlertLevel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SlaAlertLevel", str)
+	}
+	return nil
+}
+
+func (e SLAAlertLevel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SLAAlertLevel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SLAAlertLevel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -1,0 +1,162 @@
+// Package inbound owns the inbound-email endpoint (POST /inbound/email,
+// SPEC §4): it authenticates the helpdesk's HMAC signature, parses the raw
+// message (package mail), decides its direction and whether a machine sent
+// it, and hands it to the store, which threads it and runs the SLA clocks.
+package inbound
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prioritysupport/backend/httperr"
+	"github.com/prioritysupport/backend/logging"
+	"github.com/prioritysupport/backend/mail"
+	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
+)
+
+// DefaultMaxBytes caps one raw message: 25 MiB, the common limit of mail
+// systems (attachments included).
+const DefaultMaxBytes = 25 << 20
+
+// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body>".
+const SignatureHeader = "X-Signature"
+
+// Handler serves POST /inbound/email.
+type Handler struct {
+	Store         *store.Store
+	Secret        []byte // the PS_INBOUND_SECRET the helpdesk signs with
+	SupportDomain string // mail from it or its subdomains is a support reply
+	MaxBytes      int64  // 0 means DefaultMaxBytes
+	Log           *slog.Logger
+}
+
+// Response is the endpoint's answer for a stored (or already stored) message.
+type Response struct {
+	TicketID  string `json:"ticketId"`
+	Priority  bool   `json:"priority"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// ServeHTTP answers 200 with a Response; 401 for a missing or wrong
+// signature; 400 with a reason for a message that cannot be parsed; 413 for
+// one over the size cap; 405 for another method. Nothing is stored unless
+// it answers 200.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		httperr.Write(w, http.StatusMethodNotAllowed, models.CodeBadUserInput, "use POST with the raw message as the body")
+		return
+	}
+	max := h.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		httperr.Write(w, http.StatusRequestEntityTooLarge, models.CodeBadUserInput, fmt.Sprintf("message is larger than %d bytes", max))
+		return
+	case err != nil:
+		httperr.Write(w, http.StatusBadRequest, models.CodeBadUserInput, "could not read the message body")
+		return
+	}
+	if !h.validSignature(r.Header.Get(SignatureHeader), raw) {
+		logging.For(r.Context(), h.Log).WarnContext(r.Context(), "inbound email refused: bad signature", "remote_addr", r.RemoteAddr)
+		httperr.Write(w, http.StatusUnauthorized, models.CodeUnauthenticated, "missing or invalid X-Signature")
+		return
+	}
+	msg, err := mail.Parse(raw)
+	var perr *mail.ParseError
+	if errors.As(err, &perr) {
+		logging.For(r.Context(), h.Log).InfoContext(r.Context(), "inbound email refused", "reason", perr.Reason, "bytes", len(raw))
+		httperr.Write(w, http.StatusBadRequest, models.CodeBadUserInput, "unparseable message: "+perr.Reason)
+		return
+	}
+	if err != nil {
+		httperr.Error(w, r, h.Log, err)
+		return
+	}
+	res, err := h.Store.IngestEmail(r.Context(), h.Email(msg, len(raw)))
+	if err != nil {
+		httperr.Error(w, r, h.Log, err)
+		return
+	}
+	logging.For(r.Context(), h.Log).InfoContext(r.Context(), "inbound email",
+		"ticket_id", res.TicketID, "priority", res.Priority, "duplicate", res.Duplicate, "bytes", len(raw))
+	httperr.JSON(w, http.StatusOK, Response{TicketID: res.TicketID, Priority: res.Priority, Duplicate: res.Duplicate})
+}
+
+// validSignature checks "sha256=<hex>" against the body's HMAC in constant
+// time.
+func (h *Handler) validSignature(header string, body []byte) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok || len(h.Secret) == 0 {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	return hmac.Equal(got, Sign(h.Secret, body))
+}
+
+// Sign returns the HMAC-SHA256 of body under secret; the header value is
+// "sha256=" + hex of it.
+func Sign(secret, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Email turns a parsed message into what the store ingests: mail from the
+// support domain (or a subdomain) is support mail, and auto-replies and
+// bounces are machine mail.
+func (h *Handler) Email(m *mail.Message, size int) models.InboundEmail {
+	e := models.InboundEmail{
+		MessageID: m.MessageID, Direction: models.FromCustomer, From: m.From, FromName: m.FromName,
+		FromDomain: m.FromDomain, To: m.To, Subject: m.Subject, ReceivedAt: m.ReceivedAt, SentAt: m.Date,
+		InReplyTo: m.InReplyTo, References: m.References, BodyText: m.Text, Attachments: len(m.Attachments), Size: size,
+	}
+	if models.DomainCovers(h.SupportDomain, m.FromDomain) {
+		e.Direction = models.FromSupport
+	}
+	switch {
+	case m.Bounce:
+		e.Machine = models.MachineBounce
+	case m.AutoReply:
+		e.Machine = models.MachineAutoReply
+	}
+	e.TicketToken, _ = mail.FindTicketToken(m.Subject)
+	e.MessageID, e.From, e.FromName, e.FromDomain = clean(e.MessageID), clean(e.From), clean(e.FromName), clean(e.FromDomain)
+	e.Subject, e.BodyText = clean(e.Subject), clean(e.BodyText)
+	e.To = cleanAll(e.To)
+	e.InReplyTo, e.References = cleanAll(e.InReplyTo), cleanAll(e.References)
+	return e
+}
+
+// clean makes text storable in both databases: valid UTF-8 without NUL
+// bytes (PostgreSQL text refuses both), whatever charset mistakes the
+// sender's mail program made.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// cleanAll cleans every string of a list.
+func cleanAll(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = clean(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
