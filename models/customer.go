@@ -17,6 +17,7 @@ type Customer struct {
 	Name             string    `bun:"name,notnull"`
 	SearchName       string    `bun:"search_name,notnull"` // Name case-folded, for case-insensitive search on both databases
 	StripeCustomerID string    `bun:"stripe_customer_id,nullzero"`
+	ClosedAt         time.Time `bun:"closed_at,nullzero"` // set when the account was closed
 	CreatedAt        time.Time `bun:"created_at,notnull"`
 	UpdatedAt        time.Time `bun:"updated_at,notnull"`
 }

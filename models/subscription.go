@@ -51,6 +51,9 @@ type SupportSubscription struct {
 	CanceledAt                 time.Time          `bun:"canceled_at,nullzero"`
 	ExpiredAt                  time.Time          `bun:"expired_at,nullzero"`
 	CancelReason               string             `bun:"cancel_reason,nullzero"`
+	StripeSubscriptionID       string             `bun:"stripe_subscription_id,nullzero"`
+	StripeLatestInvoiceID      string             `bun:"stripe_latest_invoice_id,nullzero"` // the last paid yearly invoice
+	StripeEventAt              time.Time          `bun:"stripe_event_at,nullzero"`          // creation time of the last Stripe event applied
 	CreatedAt                  time.Time          `bun:"created_at,notnull"`
 	UpdatedAt                  time.Time          `bun:"updated_at,notnull"`
 }

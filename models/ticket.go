@@ -163,3 +163,21 @@ type IngestResult struct {
 
 // Running reports whether the clock has not stopped.
 func (c *Clock) Running() bool { return c.StoppedAt.IsZero() }
+
+// SLAMonth is a subscription's month as finalised after its cutoff: the
+// report is frozen, so later mail cannot change a verdict once credited.
+type SLAMonth struct {
+	bun.BaseModel `bun:"table:sla_months,alias:sm"`
+
+	SubscriptionID         string    `bun:"subscription_id,pk"`
+	Month                  string    `bun:"month,pk"`
+	CustomerID             string    `bun:"customer_id,notnull"`
+	Met                    bool      `bun:"met,notnull"`
+	TicketsReceived        int       `bun:"tickets_received,notnull"`
+	FirstResponses         int       `bun:"first_responses,notnull"`
+	FirstResponsesMet      int       `bun:"first_responses_met,notnull"`
+	FollowUps              int       `bun:"follow_ups,notnull"`
+	AverageFollowUpSeconds *int64    `bun:"average_follow_up_seconds"`
+	CreditEntryID          string    `bun:"credit_entry_id,nullzero"`
+	EvaluatedAt            time.Time `bun:"evaluated_at,notnull"`
+}

@@ -72,7 +72,8 @@ func (s *Store) SLAHistory(ctx context.Context, sub *models.SupportSubscription,
 }
 
 // monthReports measures the given months of a subscription at now, in the
-// order given, with one query for their clocks and one for their tickets.
+// order given, with one query for their clocks, one for their tickets and
+// one for the months frozen already, whose stored verdict stands.
 func (s *Store) monthReports(ctx context.Context, db bun.IDB, sub *models.SupportSubscription, months []string, now time.Time) ([]sla.MonthReport, error) {
 	terms, err := s.terms(sub)
 	if err != nil {
@@ -106,12 +107,20 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, sub *models.Suppor
 	for _, at := range opened {
 		received[cal.Month(at)]++
 	}
+	frozen, err := frozenMonths(ctx, db, sub.ID, months)
+	if err != nil {
+		return nil, err
+	}
 	clocks := make([]sla.Clock, len(rows))
 	for i, r := range rows {
 		clocks[i] = ClockOf(r)
 	}
 	out := make([]sla.MonthReport, len(months))
 	for i, m := range months {
+		if f := frozen[m]; f != nil {
+			out[i] = frozenReport(f)
+			continue
+		}
 		r, err := sla.Report(cal, m, clocks, received[m], now)
 		if err != nil {
 			return nil, err

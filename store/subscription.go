@@ -183,32 +183,51 @@ func (s *Store) CancelSubscription(ctx context.Context, id, reason string) (*mod
 	if err != nil {
 		return nil, err
 	}
+	return s.EndSubscription(ctx, id, models.StatusCanceled, reason, caller.Subject)
+}
+
+// EndSubscription ends a live subscription at once with status canceled or
+// expired, for the services that decide it themselves (a Stripe
+// cancellation, an early-access opt-out, a closed account): it checks no
+// caller. It returns NOT_FOUND, CONFLICT when it has ended already, and
+// BAD_USER_INPUT for a reason over 1000 characters.
+func (s *Store) EndSubscription(ctx context.Context, id string, to models.SubscriptionStatus, reason, actor string) (*models.SupportSubscription, error) {
 	if reason = strings.TrimSpace(reason); len(reason) > 1000 {
 		return nil, models.Errorf(models.CodeBadUserInput, "reason is longer than 1000 characters")
 	}
+	if to != models.StatusCanceled && to != models.StatusExpired {
+		return nil, fmt.Errorf("end subscription: %s is not an end status", to)
+	}
 	now := s.Now()
 	var sub *models.SupportSubscription
-	err = s.inTx(ctx, func(tx bun.Tx) error {
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		var err error
 		if sub, err = liveSubscription(ctx, tx, id); err != nil {
 			return err
 		}
 		from := sub.Status
-		sub.Status, sub.CanceledAt, sub.CancelReason, sub.UpdatedAt = models.StatusCanceled, now, reason, now
-		if _, err := tx.NewUpdate().Model(sub).Column("status", "canceled_at", "cancel_reason", "updated_at").WherePK().Exec(ctx); err != nil {
+		sub.Status, sub.CancelReason, sub.UpdatedAt = to, reason, now
+		cols := []string{"status", "cancel_reason", "updated_at", "canceled_at"}
+		if to == models.StatusExpired {
+			sub.ExpiredAt, cols[3] = now, "expired_at"
+		} else {
+			sub.CanceledAt = now
+		}
+		if _, err := tx.NewUpdate().Model(sub).Column(cols...).WherePK().Exec(ctx); err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model((*models.SubscriptionDomain)(nil)).Set("live = ?", false).
 			Where("subscription_id = ? AND live = ?", sub.ID, true).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewInsert().Model(&models.SubscriptionStatusChange{
-			ID: newID(), SubscriptionID: sub.ID, FromStatus: from, ToStatus: models.StatusCanceled,
-			ChangedAt: now, Actor: caller.Subject, Reason: reason,
+		_, err = tx.NewInsert().Model(&models.SubscriptionStatusChange{
+			ID: newID(), SubscriptionID: sub.ID, FromStatus: from, ToStatus: to,
+			ChangedAt: now, Actor: actor, Reason: reason,
 		}).Exec(ctx)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cancel subscription: %w", err)
+		return nil, fmt.Errorf("end subscription: %w", err)
 	}
 	return sub, nil
 }
