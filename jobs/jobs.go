@@ -57,6 +57,10 @@ type Tasks interface {
 	DueMonths(ctx context.Context) ([]MonthRef, error)
 	// EvaluateMonth finalises one subscription's month (and grants its credit when missed).
 	EvaluateMonth(ctx context.Context, subscriptionID, month string) error
+	// SettleStripe finishes Stripe work left pending: subscriptions not yet
+	// linked, webhook events not yet processed, refunds and credits not yet
+	// settled.
+	SettleStripe(ctx context.Context) error
 }
 
 // MonthRef names one subscription-month.
@@ -140,12 +144,16 @@ func New(ctx context.Context, db *bun.DB, opts Options) (*Runner, error) {
 	if err := river.AddWorkerSafely(w, &evaluateMonthWorker{tasks: opts.Tasks}); err != nil {
 		return nil, fmt.Errorf("new jobs runner: %w", err)
 	}
+	if err := river.AddWorkerSafely(w, &settleStripeWorker{tasks: opts.Tasks}); err != nil {
+		return nil, fmt.Errorf("new jobs runner: %w", err)
+	}
 	cfg := &river.Config{
 		Logger: log,
 		PeriodicJobs: []*river.PeriodicJob{
 			periodicJob(every, activateDueArgs{}),
 			periodicJob(every, slaAlertsArgs{}),
 			periodicJob(every, sweepDueMonthsArgs{}),
+			periodicJob(every, settleStripeArgs{}),
 		},
 		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
 		RetryPolicy: opts.RetryPolicy,

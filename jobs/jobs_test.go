@@ -27,6 +27,7 @@ type fakeTasks struct {
 	mu         sync.Mutex
 	activate   int
 	alerts     int
+	settles    int
 	dueCalls   int
 	due        []jobs.MonthRef
 	failFirst  int
@@ -55,6 +56,13 @@ func (f *fakeTasks) ScanSLAAlerts(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.alerts++
+	return nil
+}
+
+func (f *fakeTasks) SettleStripe(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.settles++
 	return nil
 }
 
@@ -239,9 +247,9 @@ func TestPeriodicJobsOnceAcrossReplicas(t *testing.T) {
 			}
 		}
 
-		waitFor(t, "activate, alerts and both evaluations", func() bool {
+		waitFor(t, "activate, alerts, stripe settling and both evaluations", func() bool {
 			return tasks.read(func(f *fakeTasks) bool {
-				return f.activate > 0 && f.alerts > 0 && f.done[refs[0]] && f.done[refs[1]]
+				return f.activate > 0 && f.alerts > 0 && f.settles > 0 && f.done[refs[0]] && f.done[refs[1]]
 			})
 		})
 		var sweeps int

@@ -17,6 +17,7 @@ const (
 	kindSLAAlerts      = "sla_alerts"
 	kindSweepDueMonths = "sweep_due_months"
 	kindEvaluateMonth  = "evaluate_month"
+	kindSettleStripe   = "settle_stripe"
 )
 
 // evaluateMonthMaxAttempts is how often an evaluation is tried before River
@@ -73,6 +74,24 @@ type slaAlertsWorker struct {
 func (w *slaAlertsWorker) Work(ctx context.Context, _ *river.Job[slaAlertsArgs]) error {
 	if err := w.tasks.ScanSLAAlerts(ctx); err != nil {
 		return fmt.Errorf("scan sla alerts: %w", err)
+	}
+	return nil
+}
+
+// settleStripeArgs is the periodic job that calls Tasks.SettleStripe.
+type settleStripeArgs struct{}
+
+// Kind returns "settle_stripe".
+func (settleStripeArgs) Kind() string { return kindSettleStripe }
+
+type settleStripeWorker struct {
+	river.WorkerDefaults[settleStripeArgs]
+	tasks Tasks
+}
+
+func (w *settleStripeWorker) Work(ctx context.Context, _ *river.Job[settleStripeArgs]) error {
+	if err := w.tasks.SettleStripe(ctx); err != nil {
+		return fmt.Errorf("settle stripe: %w", err)
 	}
 	return nil
 }
