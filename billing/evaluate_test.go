@@ -19,7 +19,7 @@ type evalClock struct {
 	t  time.Time
 }
 
-func (c *evalClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *evalClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *evalClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // TestEvaluateMonthCreditsOnce: a breached month evaluated three times, and

@@ -15,7 +15,7 @@ import (
 
 // tables the migrations create.
 var tables = []string{"customers", "licenses", "support_subscriptions", "subscription_domains", "subscription_status_changes",
-	"tickets", "ticket_messages", "ticket_actions", "sla_clocks", "credit_entries", "sla_months"}
+	"tickets", "ticket_messages", "ticket_actions", "sla_clocks", "credit_entries", "sla_months", "stripe_events", "settlements"}
 
 // migrationCount returns how many migrations db's dialect has.
 func migrationCount(t *testing.T, db *bun.DB) int {

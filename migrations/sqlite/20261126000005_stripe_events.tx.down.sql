@@ -1,0 +1,3 @@
+DROP TABLE settlements;
+--bun:split
+DROP TABLE stripe_events;
