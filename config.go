@@ -39,6 +39,9 @@ type Config struct {
 	Holidays        []string
 	Stripe          billing.StripeConfig
 	WebhookSecret   string
+	// OptOutFrom is when early-access customers may start to opt out
+	// (PS_EARLY_ACCESS_OPT_OUT_FROM); zero means any time.
+	OptOutFrom time.Time
 	// Now is the clock; nil means time.Now. It is not read from the
 	// environment: tests set it to replay a month.
 	Now func() time.Time
@@ -228,6 +231,16 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		if u, err := url.Parse(cfg.Stripe.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("STRIPE_API_BASE", "%q is not an http(s) URL", cfg.Stripe.APIBase)
 		}
+	}
+	if v := getenv("PS_EARLY_ACCESS_OPT_OUT_FROM"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t, err = time.Parse(time.DateOnly, v) // midnight UTC
+		}
+		if err != nil {
+			bad("PS_EARLY_ACCESS_OPT_OUT_FROM", "%q is not a date (2027-01-15) or an RFC 3339 time", v)
+		}
+		cfg.OptOutFrom = t
 	}
 	if cfg.Production && cfg.Stripe.SecretKey != "" && cfg.WebhookSecret == "" {
 		bad("STRIPE_WEBHOOK_SECRET", "production with Stripe needs the webhook endpoint's signing secret")

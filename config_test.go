@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/internal/testdb"
@@ -65,7 +66,7 @@ func TestLoadConfigProduction(t *testing.T) {
 		for _, err := range errs {
 			text += err.Error() + "\n"
 		}
-		for _, name := range []string{"PS_JWT_PUBLIC_KEY", "PS_JWT_ISSUER", "PS_JWT_AUDIENCE", "PS_SUPPORT_DOMAIN"} {
+		for _, name := range []string{"PS_JWT_PUBLIC_KEY", "PS_JWT_ISSUER", "PS_JWT_AUDIENCE", "PS_SUPPORT_DOMAIN", "PS_INBOUND_SECRET"} {
 			if !strings.Contains(text, name+":") {
 				t.Errorf("no error for %s in:\n%s", name, text)
 			}
@@ -85,14 +86,33 @@ func TestLoadConfigProduction(t *testing.T) {
 		cfg, errs := LoadConfig(envOf(map[string]string{
 			"PS_ENV": "production", "PS_JWT_HS256_SECRET": testSecret, "PS_JWT_ISSUER": testIssuer,
 			"PS_JWT_AUDIENCE": testAudience, "PS_SUPPORT_DOMAIN": "Support.Vendor.Example.", "PS_SLA_TIMEZONE": "Australia/Sydney",
+			"PS_INBOUND_SECRET": "a-long-enough-inbound-secret", "PS_EARLY_ACCESS_OPT_OUT_FROM": "2027-01-15",
 		}))
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
-		if !cfg.Production || cfg.GraphiQL || cfg.SupportDomain != "support.vendor.example" {
+		if !cfg.Production || cfg.GraphiQL || cfg.SupportDomain != "support.vendor.example" ||
+			!cfg.OptOutFrom.Equal(time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC)) {
 			t.Fatalf("cfg = %+v", cfg)
 		}
 	})
+}
+
+func TestLoadConfigBadValues(t *testing.T) {
+	tests := []struct{ name, value, want string }{
+		{"PS_EARLY_ACCESS_OPT_OUT_FROM", "15/01/2027", "is not a date"},
+		{"PS_INBOUND_MAX_BYTES", "12", "at least 1024"},
+		{"STRIPE_API_BASE", "localhost:12111", "is not an http(s) URL"},
+		{"STRIPE_SECRET_KEY", "sk_test_123", "STRIPE_PRICE_ID: needed with STRIPE_SECRET_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := LoadConfig(envOf(map[string]string{tt.name: tt.value}))
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), tt.want) {
+				t.Fatalf("errors = %v, want one saying %q", errs, tt.want)
+			}
+		})
+	}
 }
 
 func TestTokenCommand(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/jobs"
 	"github.com/prioritysupport/backend/logging"
 )
 
@@ -38,6 +39,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log := logging.New(stderr, cfg.Production)
+	slog.SetDefault(log) // libraries that log to the default logger (River) log like the rest
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -47,12 +49,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "serve":
 		err = serve(cfg, log)
 	case "migrate":
-		var closeDB func()
-		_, closeDB, err = open(context.Background(), cfg, log, true)
-		if err == nil {
-			closeDB()
-			log.Info("database is up to date")
-		}
+		err = migrateAll(context.Background(), cfg, log)
 	case "token":
 		return tokenCommand(cfg, log, args, stdout, stderr)
 	case "seed-demo":
@@ -69,6 +66,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
+}
+
+// migrateAll applies the schema migrations and the job queue's, then
+// closes the database.
+func migrateAll(ctx context.Context, cfg Config, log *slog.Logger) error {
+	app, closeDB, err := open(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := jobs.Migrate(ctx, app.Store.DB(), cfg.DatabaseURL); err != nil {
+		return err
+	}
+	log.Info("database is up to date")
+	return nil
 }
 
 // tokenCommand prints a token signed with the configured HS256 secret, the

@@ -17,11 +17,13 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/events"
 	"github.com/prioritysupport/backend/graph"
 	"github.com/prioritysupport/backend/graph/loaders"
 	"github.com/prioritysupport/backend/httperr"
 	"github.com/prioritysupport/backend/inbound"
+	"github.com/prioritysupport/backend/jobs"
 	"github.com/prioritysupport/backend/logging"
 	"github.com/prioritysupport/backend/metrics"
 	"github.com/prioritysupport/backend/migrations"
@@ -38,19 +40,42 @@ type App struct {
 	Metrics  *metrics.Metrics
 	// Events carries ticket changes and SLA alerts to GraphQL subscriptions.
 	Events events.Bus
+	// Ledger is the credit ledger.
+	Ledger *billing.Ledger
+	// Evaluator finalises months and grants their credits.
+	Evaluator *billing.Evaluator
+	// Billing links subscriptions to Stripe, handles its webhooks and
+	// settles refunds and credits.
+	Billing *billing.Service
 	// LoaderWait is how long a dataloader collects keys before its batch.
 	LoaderWait time.Duration
 }
 
-// NewApp wires the services for cfg over an open, migrated store.
-func NewApp(cfg Config, st *store.Store, verifier *auth.Verifier, bus events.Bus, log *slog.Logger) *App {
-	return &App{Config: cfg, Store: st, Verifier: verifier, Events: bus, Log: log, Metrics: metrics.New(), LoaderWait: loaders.DefaultWait}
+// NewApp wires the services for cfg over an open, migrated store. It
+// returns an error when the Stripe configuration is unusable.
+func NewApp(cfg Config, st *store.Store, verifier *auth.Verifier, bus events.Bus, log *slog.Logger) (*App, error) {
+	stripe, err := billing.NewStripe(cfg.Stripe)
+	if err != nil {
+		return nil, err
+	}
+	ledger := billing.NewLedger(st.DB(), cfg.Now)
+	return &App{
+		Config: cfg, Store: st, Verifier: verifier, Events: bus, Log: log, Metrics: metrics.New(), LoaderWait: loaders.DefaultWait,
+		Ledger:    ledger,
+		Evaluator: &billing.Evaluator{Store: st, Ledger: ledger},
+		Billing: &billing.Service{
+			DB: st.DB(), Store: st, Ledger: ledger, Stripe: stripe, WebhookSecret: cfg.WebhookSecret,
+			Log: log, Now: cfg.Now, OptOutFrom: cfg.OptOutFrom,
+		},
+	}, nil
 }
 
 // Handler returns the HTTP handler of every endpoint, with request ids and
 // access logs, CORS, and the body-size limit.
 func (a *App) Handler() http.Handler {
-	gql := graph.NewHandler(&graph.Resolver{Store: a.Store, Events: a.Events}, graph.HandlerOptions{
+	gql := graph.NewHandler(&graph.Resolver{
+		Store: a.Store, Events: a.Events, Ledger: a.Ledger, Evaluator: a.Evaluator, Billing: a.Billing,
+	}, graph.HandlerOptions{
 		Introspection:   a.Config.GraphiQL,
 		ComplexityLimit: a.Config.ComplexityLimit,
 		Logger:          a.Log,
@@ -59,7 +84,7 @@ func (a *App) Handler() http.Handler {
 		Origins:         a.Config.CORSOrigins,
 	})
 	var api http.Handler = gql
-	api = loaders.Middleware(a.Store, a.LoaderWait)(api)
+	api = loaders.Middleware(loaders.Sources{Store: a.Store, Ledger: a.Ledger, Billing: a.Billing}, a.LoaderWait)(api)
 	api = auth.Middleware(a.Verifier, a.Log)(api)
 	api = limitBody(a.Config.MaxBodyBytes)(api)
 
@@ -76,6 +101,9 @@ func (a *App) Handler() http.Handler {
 		Store: a.Store, Secret: a.Config.InboundSecret, SupportDomain: a.Config.SupportDomain,
 		MaxBytes: a.Config.InboundMaxBytes, Log: a.Log,
 	}))
+	// Not behind limitBody: the handler reads at most
+	// billing.MaxWebhookBytes itself and needs the exact bytes Stripe signed.
+	mux.Handle("POST /webhooks/stripe", a.Metrics.Instrument("stripe_webhook", a.Billing.WebhookHandler()))
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 
 	c := cors.New(cors.Options{
@@ -131,6 +159,13 @@ func serve(cfg Config, log *slog.Logger) error {
 	} else if n > 0 {
 		log.Info("activated subscriptions whose start date has come", "count", n)
 	}
+	if err := jobs.Migrate(ctx, app.Store.DB(), cfg.DatabaseURL); err != nil {
+		return err
+	}
+	runner, err := jobs.New(ctx, app.Store.DB(), jobs.Options{DatabaseURL: cfg.DatabaseURL, Tasks: tasks{app: app, log: log}, Log: log})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           app.Handler(),
@@ -141,20 +176,33 @@ func serve(cfg Config, log *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving", "addr", cfg.Addr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production)
+	if err := runner.Start(ctx); err != nil {
+		srv.Close()
+		return err
+	}
+	log.Info("serving", "addr", cfg.Addr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production, "stripe", app.Billing.Stripe != nil)
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if serveErr == nil {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			serveErr = fmt.Errorf("shutdown: %w", err)
+		} else if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	// Jobs stop after the last request: a request may have enqueued one.
+	if err := runner.Stop(shutdownCtx); err != nil {
+		log.Warn("background jobs did not stop cleanly", "error", err.Error())
+	}
+	if serveErr != nil {
+		return serveErr
 	}
 	log.Info("stopped")
 	return nil
@@ -197,7 +245,13 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*App
 		Events:       bus,
 		Log:          log,
 	})
-	return NewApp(cfg, st, verifier, bus, log), func() { bus.Close(); db.Close() }, nil
+	app, err := NewApp(cfg, st, verifier, bus, log)
+	if err != nil {
+		bus.Close()
+		db.Close()
+		return nil, nil, err
+	}
+	return app, func() { bus.Close(); db.Close() }, nil
 }
 
 // newVerifier returns the token verifier of cfg; a development run without a

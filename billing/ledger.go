@@ -268,24 +268,48 @@ func (l *Ledger) Entries(ctx context.Context, customerID string, first int, afte
 	return p, nil
 }
 
+// SubscriptionMonth names one month ("YYYY-MM") of one subscription.
+type SubscriptionMonth struct {
+	SubscriptionID string
+	Month          string
+}
+
 // EarnedFor returns the earned entries of a subscription for months
-// ("YYYY-MM"), in the order of months, nil where a month earned none: one
-// query for a batch of SLA month reports. A customer user sees only its own
-// customer's entries (nil for others). It returns UNAUTHENTICATED or
-// FORBIDDEN for a caller with no role that may read.
+// ("YYYY-MM"), in the order of months, nil where a month earned none (see
+// EarnedByMonths).
 func (l *Ledger) EarnedFor(ctx context.Context, subscriptionID string, months []string) ([]*models.CreditEntry, error) {
+	keys := make([]SubscriptionMonth, len(months))
+	for i, m := range months {
+		keys[i] = SubscriptionMonth{SubscriptionID: subscriptionID, Month: m}
+	}
+	return l.EarnedByMonths(ctx, keys)
+}
+
+// EarnedByMonths returns the earned entry of each subscription-month in
+// keys, in their order, nil where a month earned none: one query for a
+// batch of SLA month reports, whatever their subscriptions. A customer user
+// sees only its own customer's entries (nil for others). It returns
+// UNAUTHENTICATED or FORBIDDEN for a caller with no role that may read.
+func (l *Ledger) EarnedByMonths(ctx context.Context, keys []SubscriptionMonth) ([]*models.CreditEntry, error) {
 	scope, err := readScope(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*models.CreditEntry, len(months))
-	if len(months) == 0 {
+	out := make([]*models.CreditEntry, len(keys))
+	if len(keys) == 0 {
 		return out, nil
 	}
+	subs := make([]string, 0, len(keys))
+	months := make([]string, 0, len(keys))
+	for _, k := range keys {
+		subs = append(subs, k.SubscriptionID)
+		months = append(months, k.Month)
+	}
+	// Pairs outside keys that the two IN lists also match are dropped below.
 	var rows []*models.CreditEntry
 	q := l.db.NewSelect().Model(&rows).
 		Where("ce.kind = ?", models.CreditEarned).
-		Where("ce.subscription_id = ?", subscriptionID).
+		Where("ce.subscription_id IN (?)", bun.In(subs)).
 		Where("ce.month IN (?)", bun.In(months))
 	if scope != "" {
 		q = q.Where("ce.customer_id = ?", scope)
@@ -293,12 +317,12 @@ func (l *Ledger) EarnedFor(ctx context.Context, subscriptionID string, months []
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("earned credits: %w", err)
 	}
-	byMonth := make(map[string]*models.CreditEntry, len(rows))
+	byKey := make(map[SubscriptionMonth]*models.CreditEntry, len(rows))
 	for _, e := range rows {
-		byMonth[e.Month] = e
+		byKey[SubscriptionMonth{SubscriptionID: e.SubscriptionID, Month: e.Month}] = e
 	}
-	for i, m := range months {
-		out[i] = byMonth[m]
+	for i, k := range keys {
+		out[i] = byKey[k]
 	}
 	return out, nil
 }

@@ -273,9 +273,14 @@ func TestPostgres(t *testing.T) {
 		}
 		onA, cancelA := a.Subscribe(ctx, nil)
 		defer cancelA()
+		// B receives them too; waiting for them there keeps them from
+		// reaching a later subtest's subscriber on B.
+		onB, cancelB := b.Subscribe(ctx, nil)
+		defer cancelB()
 		publish(t, a, tricky)
 		publish(t, b, tricky)
 		checkEvents(t, "subscriber on A", receiveN(t, onA, 2), []Event{tricky, tricky})
+		checkEvents(t, "subscriber on B", receiveN(t, onB, 2), []Event{tricky, tricky})
 	})
 
 	t.Run("an event too large for NOTIFY is refused", func(t *testing.T) {

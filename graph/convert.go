@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/graph/model"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
@@ -45,6 +46,19 @@ func customerConnection(p *store.CustomerPage) *model.CustomerConnection {
 	}
 	if conn.Edges == nil {
 		conn.Edges = []*model.CustomerEdge{}
+	}
+	return conn
+}
+
+// creditConnection returns the Relay connection of a page of ledger
+// entries.
+func creditConnection(p *billing.EntryPage) *model.CreditEntryConnection {
+	conn := &model.CreditEntryConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount, Edges: []*model.CreditEntryEdge{}}
+	for i, e := range p.Entries {
+		conn.Edges = append(conn.Edges, &model.CreditEntryEdge{Cursor: p.Cursors[i], Node: e})
+	}
+	if n := len(p.Cursors); n > 0 {
+		conn.PageInfo.EndCursor = &p.Cursors[n-1]
 	}
 	return conn
 }

@@ -5,6 +5,7 @@
 package graph
 
 import (
+	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/events"
 	"github.com/prioritysupport/backend/store"
 )
@@ -12,6 +13,9 @@ import (
 // Resolver holds the services the resolvers call. It is built once, at
 // start, by the server.
 type Resolver struct {
-	Store  *store.Store
-	Events events.Bus
+	Store     *store.Store
+	Events    events.Bus
+	Ledger    *billing.Ledger
+	Evaluator *billing.Evaluator
+	Billing   *billing.Service
 }

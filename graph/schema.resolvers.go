@@ -47,7 +47,7 @@ func (r *mutationResolver) RecordLicense(ctx context.Context, input model.Record
 }
 
 func (r *mutationResolver) CreateSupportSubscription(ctx context.Context, input model.CreateSupportSubscriptionInput) (*models.SupportSubscription, error) {
-	return r.Store.CreateSubscription(ctx, models.SubscriptionInput{
+	return r.Billing.CreateSubscription(ctx, models.SubscriptionInput{
 		CustomerID: input.CustomerID, Domains: input.Domains, StartsAt: input.StartsAt, EarlyAccess: deref(input.EarlyAccess),
 	})
 }
@@ -57,7 +57,7 @@ func (r *mutationResolver) SetSubscriptionDomains(ctx context.Context, id string
 }
 
 func (r *mutationResolver) CancelSupportSubscription(ctx context.Context, id string, reason *string) (*models.SupportSubscription, error) {
-	return r.Store.CancelSubscription(ctx, id, deref(reason))
+	return r.Billing.CancelSubscription(ctx, id, deref(reason))
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (*auth.Caller, error) {

@@ -23,10 +23,12 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CreditEntry() CreditEntryResolver
 	Customer() CustomerResolver
 	License() LicenseResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Settlement() SettlementResolver
 	SlaClock() SlaClockResolver
 	SlaMonthReport() SlaMonthReportResolver
 	Subscription() SubscriptionResolver
@@ -43,11 +45,35 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	CreditEntry struct {
+		Amount    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Month     func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Reference func(childComplexity int) int
+	}
+
+	CreditEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CreditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Customer struct {
+		ClosedAt             func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
+		CreditBalance        func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		Licenses             func(childComplexity int) int
 		Name                 func(childComplexity int) int
+		Settlements          func(childComplexity int) int
 		StripeCustomerID     func(childComplexity int) int
 		SupportSubscriptions func(childComplexity int) int
 	}
@@ -78,9 +104,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AdjustCredit              func(childComplexity int, customerID string, amountCents int, reason string) int
 		CancelSupportSubscription func(childComplexity int, id string, reason *string) int
+		CloseAccount              func(childComplexity int, customerID string) int
 		CreateCustomer            func(childComplexity int, input model.CreateCustomerInput) int
 		CreateSupportSubscription func(childComplexity int, input model.CreateSupportSubscriptionInput) int
+		EvaluateSLAMonth          func(childComplexity int, subscriptionID string, month string) int
+		OptOutEarlyAccess         func(childComplexity int, subscriptionID string) int
 		RecordLicense             func(childComplexity int, input model.RecordLicenseInput) int
 		ReopenTicket              func(childComplexity int, id string) int
 		ResolveTicket             func(childComplexity int, id string) int
@@ -93,6 +123,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		CreditBalance       func(childComplexity int, customerID *string) int
+		CreditLedger        func(childComplexity int, customerID *string, first *int, after *string) int
 		Customer            func(childComplexity int, id string) int
 		Customers           func(childComplexity int, search *string, first *int, after *string) int
 		PriorityQueue       func(childComplexity int, first *int) int
@@ -101,6 +133,19 @@ type ComplexityRoot struct {
 		Ticket              func(childComplexity int, id string) int
 		Tickets             func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
 		Viewer              func(childComplexity int) int
+	}
+
+	Settlement struct {
+		Amount    func(childComplexity int) int
+		Attempts  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		LastError func(childComplexity int) int
+		Status    func(childComplexity int) int
+		StripeID  func(childComplexity int) int
+		Target    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 
 	SlaAlert struct {
@@ -124,6 +169,7 @@ type ComplexityRoot struct {
 
 	SlaMonthReport struct {
 		AverageFollowUpResponseSeconds func(childComplexity int) int
+		Credit                         func(childComplexity int) int
 		Final                          func(childComplexity int) int
 		FirstResponses                 func(childComplexity int) int
 		FirstResponsesMet              func(childComplexity int) int
@@ -241,12 +287,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "CreditEntry.amount":
+		if e.ComplexityRoot.CreditEntry.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Amount(childComplexity), true
+	case "CreditEntry.createdAt":
+		if e.ComplexityRoot.CreditEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.CreatedAt(childComplexity), true
+	case "CreditEntry.id":
+		if e.ComplexityRoot.CreditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.ID(childComplexity), true
+	case "CreditEntry.kind":
+		if e.ComplexityRoot.CreditEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Kind(childComplexity), true
+	case "CreditEntry.month":
+		if e.ComplexityRoot.CreditEntry.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Month(childComplexity), true
+	case "CreditEntry.reason":
+		if e.ComplexityRoot.CreditEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Reason(childComplexity), true
+	case "CreditEntry.reference":
+		if e.ComplexityRoot.CreditEntry.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Reference(childComplexity), true
+
+	case "CreditEntryConnection.edges":
+		if e.ComplexityRoot.CreditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntryConnection.Edges(childComplexity), true
+	case "CreditEntryConnection.pageInfo":
+		if e.ComplexityRoot.CreditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntryConnection.PageInfo(childComplexity), true
+	case "CreditEntryConnection.totalCount":
+		if e.ComplexityRoot.CreditEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntryConnection.TotalCount(childComplexity), true
+
+	case "CreditEntryEdge.cursor":
+		if e.ComplexityRoot.CreditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntryEdge.Cursor(childComplexity), true
+	case "CreditEntryEdge.node":
+		if e.ComplexityRoot.CreditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntryEdge.Node(childComplexity), true
+
+	case "Customer.closedAt":
+		if e.ComplexityRoot.Customer.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ClosedAt(childComplexity), true
 	case "Customer.createdAt":
 		if e.ComplexityRoot.Customer.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.CreatedAt(childComplexity), true
+	case "Customer.creditBalance":
+		if e.ComplexityRoot.Customer.CreditBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CreditBalance(childComplexity), true
 	case "Customer.id":
 		if e.ComplexityRoot.Customer.ID == nil {
 			break
@@ -265,6 +398,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Name(childComplexity), true
+	case "Customer.settlements":
+		if e.ComplexityRoot.Customer.Settlements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Settlements(childComplexity), true
 	case "Customer.stripeCustomerId":
 		if e.ComplexityRoot.Customer.StripeCustomerID == nil {
 			break
@@ -360,6 +499,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
+	case "Mutation.adjustCredit":
+		if e.ComplexityRoot.Mutation.AdjustCredit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustCredit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustCredit(childComplexity, args["customerId"].(string), args["amountCents"].(int), args["reason"].(string)), true
 	case "Mutation.cancelSupportSubscription":
 		if e.ComplexityRoot.Mutation.CancelSupportSubscription == nil {
 			break
@@ -371,6 +521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelSupportSubscription(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.closeAccount":
+		if e.ComplexityRoot.Mutation.CloseAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseAccount(childComplexity, args["customerId"].(string)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -393,6 +554,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSupportSubscription(childComplexity, args["input"].(model.CreateSupportSubscriptionInput)), true
+	case "Mutation.evaluateSlaMonth":
+		if e.ComplexityRoot.Mutation.EvaluateSLAMonth == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_evaluateSlaMonth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EvaluateSLAMonth(childComplexity, args["subscriptionId"].(string), args["month"].(string)), true
+	case "Mutation.optOutEarlyAccess":
+		if e.ComplexityRoot.Mutation.OptOutEarlyAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_optOutEarlyAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OptOutEarlyAccess(childComplexity, args["subscriptionId"].(string)), true
 	case "Mutation.recordLicense":
 		if e.ComplexityRoot.Mutation.RecordLicense == nil {
 			break
@@ -451,6 +634,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Query.creditBalance":
+		if e.ComplexityRoot.Query.CreditBalance == nil {
+			break
+		}
+
+		args, err := ec.field_Query_creditBalance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CreditBalance(childComplexity, args["customerId"].(*string)), true
+	case "Query.creditLedger":
+		if e.ComplexityRoot.Query.CreditLedger == nil {
+			break
+		}
+
+		args, err := ec.field_Query_creditLedger_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CreditLedger(childComplexity, args["customerId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -535,6 +740,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Settlement.amount":
+		if e.ComplexityRoot.Settlement.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Amount(childComplexity), true
+	case "Settlement.attempts":
+		if e.ComplexityRoot.Settlement.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Attempts(childComplexity), true
+	case "Settlement.createdAt":
+		if e.ComplexityRoot.Settlement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.CreatedAt(childComplexity), true
+	case "Settlement.id":
+		if e.ComplexityRoot.Settlement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.ID(childComplexity), true
+	case "Settlement.kind":
+		if e.ComplexityRoot.Settlement.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Kind(childComplexity), true
+	case "Settlement.lastError":
+		if e.ComplexityRoot.Settlement.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.LastError(childComplexity), true
+	case "Settlement.status":
+		if e.ComplexityRoot.Settlement.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Status(childComplexity), true
+	case "Settlement.stripeId":
+		if e.ComplexityRoot.Settlement.StripeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.StripeID(childComplexity), true
+	case "Settlement.target":
+		if e.ComplexityRoot.Settlement.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Target(childComplexity), true
+	case "Settlement.updatedAt":
+		if e.ComplexityRoot.Settlement.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.UpdatedAt(childComplexity), true
 
 	case "SlaAlert.at":
 		if e.ComplexityRoot.SlaAlert.At == nil {
@@ -622,6 +888,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlaMonthReport.AverageFollowUpResponseSeconds(childComplexity), true
+	case "SlaMonthReport.credit":
+		if e.ComplexityRoot.SlaMonthReport.Credit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.Credit(childComplexity), true
 	case "SlaMonthReport.final":
 		if e.ComplexityRoot.SlaMonthReport.Final == nil {
 			break
@@ -1186,6 +1458,107 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/credits.graphqls", Input: `enum CreditKind {
+  "A missed month's fee, credited."
+  EARNED
+  "Spent on a renewal invoice."
+  APPLIED
+  "Paid back to the customer."
+  REFUNDED
+  "A manual change by staff, with a reason."
+  ADJUSTMENT
+}
+
+"One append-only entry of a customer's credit ledger; amounts are signed (credits positive, debits negative)."
+type CreditEntry {
+  id: ID!
+  amount: Money!
+  kind: CreditKind!
+  reason: String
+  "What it settles: subscription-month:<id>:<YYYY-MM>, invoice:<id>, charge:<id> or adjustment:<id>."
+  reference: String!
+  "For EARNED: the month it was earned for."
+  month: String
+  createdAt: Time!
+}
+
+type CreditEntryEdge {
+  cursor: String!
+  node: CreditEntry!
+}
+
+type CreditEntryConnection {
+  edges: [CreditEntryEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum SettlementKind {
+  "Credit applied to a renewal invoice."
+  INVOICE_CREDIT
+  "A refund on a past charge (closed account)."
+  REFUND
+  "A credit note refunding part of the year's invoice (early-access opt-out)."
+  CREDIT_NOTE
+}
+
+enum SettlementStatus {
+  "Not confirmed by Stripe yet; retried."
+  PENDING
+  SETTLED
+  "Stripe refused it for good; staff must look."
+  FAILED
+}
+
+"Money moving through Stripe on the customer's behalf, and whether it has gone through."
+type Settlement {
+  id: ID!
+  kind: SettlementKind!
+  status: SettlementStatus!
+  amount: Money!
+  "The Stripe invoice or charge it applies to."
+  target: String
+  "The Stripe object that settled it (invoice item, refund, credit note)."
+  stripeId: String
+  attempts: Int!
+  "Stripe's reason for the last failure."
+  lastError: String
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+extend type Customer {
+  "The credit balance: the sum of the ledger's entries."
+  creditBalance: Money!
+  "When the account was closed, if it was."
+  closedAt: Time
+  "Credits applied, refunds and credit notes through Stripe, newest first."
+  settlements: [Settlement!]!
+}
+
+extend type SlaMonthReport {
+  "The credit this month earned, once final and missed."
+  credit: CreditEntry
+}
+
+extend type Query {
+  "A customer user may omit customerId: its own."
+  creditBalance(customerId: ID): Money!
+  "Newest first. A customer user may omit customerId: its own."
+  creditLedger(customerId: ID, first: Int, after: String): CreditEntryConnection!
+}
+
+extend type Mutation {
+  "Ends an early-access subscription at once and refunds the unused part of the year pro rata by day (the owning customer, sales or admin)."
+  optOutEarlyAccess(subscriptionId: ID!): SupportSubscription!
+  "Ends the customer's subscriptions and refunds the remaining credit balance against past charges, newest first."
+  closeAccount(customerId: ID!): Customer! @hasRole(roles: [SALES, ADMIN])
+  "Finalises a month whose cutoff has passed (idempotent) and credits it when missed."
+  evaluateSlaMonth(subscriptionId: ID!, month: String!): SlaMonthReport! @hasRole(roles: [ADMIN])
+  "A manual credit (positive) or debit (negative); the balance cannot go below zero."
+  adjustCredit(customerId: ID!, amountCents: Int!, reason: String!): CreditEntry! @hasRole(roles: [ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
 An instant in RFC 3339 form, e.g. "2026-11-26T15:04:05Z".
 """
@@ -1513,6 +1886,48 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_CreditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditEntry_id(ctx, field)
+	case "amount":
+		return ec.fieldContext_CreditEntry_amount(ctx, field)
+	case "kind":
+		return ec.fieldContext_CreditEntry_kind(ctx, field)
+	case "reason":
+		return ec.fieldContext_CreditEntry_reason(ctx, field)
+	case "reference":
+		return ec.fieldContext_CreditEntry_reference(ctx, field)
+	case "month":
+		return ec.fieldContext_CreditEntry_month(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CreditEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CreditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CreditEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CreditEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CreditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CreditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1527,6 +1942,12 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_supportSubscriptions(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Customer_createdAt(ctx, field)
+	case "creditBalance":
+		return ec.fieldContext_Customer_creditBalance(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Customer_closedAt(ctx, field)
+	case "settlements":
+		return ec.fieldContext_Customer_settlements(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -1591,6 +2012,32 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Settlement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Settlement_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Settlement_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_Settlement_status(ctx, field)
+	case "amount":
+		return ec.fieldContext_Settlement_amount(ctx, field)
+	case "target":
+		return ec.fieldContext_Settlement_target(ctx, field)
+	case "stripeId":
+		return ec.fieldContext_Settlement_stripeId(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Settlement_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Settlement_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Settlement_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Settlement_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Settlement", field.Name)
+}
+
 func (ec *executionContext) childFields_SlaAlert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ticket":
@@ -1649,6 +2096,8 @@ func (ec *executionContext) childFields_SlaMonthReport(ctx context.Context, fiel
 		return ec.fieldContext_SlaMonthReport_followUps(ctx, field)
 	case "averageFollowUpResponseSeconds":
 		return ec.fieldContext_SlaMonthReport_averageFollowUpResponseSeconds(ctx, field)
+	case "credit":
+		return ec.fieldContext_SlaMonthReport_credit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlaMonthReport", field.Name)
 }

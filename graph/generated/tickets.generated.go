@@ -27,6 +27,7 @@ type SlaClockResolver interface {
 }
 type SlaMonthReportResolver interface {
 	AverageFollowUpResponseSeconds(ctx context.Context, obj *sla.MonthReport) (*int, error)
+	Credit(ctx context.Context, obj *sla.MonthReport) (*models.CreditEntry, error)
 }
 type SubscriptionResolver interface {
 	TicketUpdated(ctx context.Context, customerID *string) (<-chan *models.Ticket, error)
@@ -590,6 +591,38 @@ func (ec *executionContext) _SlaMonthReport_averageFollowUpResponseSeconds(ctx c
 }
 func (ec *executionContext) fieldContext_SlaMonthReport_averageFollowUpResponseSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SlaMonthReport", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SlaMonthReport_credit(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlaMonthReport_credit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SlaMonthReport().Credit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditEntry) graphql.Marshaler {
+			return ec.marshalOCreditEntry2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐCreditEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlaMonthReport_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlaMonthReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_ticketUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -1871,6 +1904,12 @@ func (ec *executionContext) _SlaMonthReport(ctx context.Context, sel ast.Selecti
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SlaMonthReport_averageFollowUpResponseSeconds(ctx, field, obj)
+				})
+		case "credit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SlaMonthReport_credit(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

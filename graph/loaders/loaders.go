@@ -11,6 +11,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
 )
@@ -31,22 +32,33 @@ type Loaders struct {
 	MessagesByTicketID            *dataloadgen.Loader[string, []*models.Message]
 	ClocksByTicketID              *dataloadgen.Loader[string, []*models.Clock]
 	TicketByID                    *dataloadgen.Loader[string, *models.Ticket]
+	BalanceByCustomerID           *dataloadgen.Loader[string, models.Money]
+	SettlementsByCustomerID       *dataloadgen.Loader[string, []*models.Settlement]
+	CreditByMonth                 *dataloadgen.Loader[billing.SubscriptionMonth, *models.CreditEntry]
 }
 
-// New returns a fresh loader set over s that collects keys for wait before
-// each batch; its caches live as long as it does.
-func New(s *store.Store, wait time.Duration) *Loaders {
-	return build(s, dataloadgen.WithWait(wait))
+// Sources are what the loaders read from.
+type Sources struct {
+	Store   *store.Store
+	Ledger  *billing.Ledger
+	Billing *billing.Service
+}
+
+// New returns a fresh loader set over src that collects keys for wait
+// before each batch; its caches live as long as it does.
+func New(src Sources, wait time.Duration) *Loaders {
+	return build(src, dataloadgen.WithWait(wait))
 }
 
 // NewUncached is New without caches, for a websocket connection: it lives
 // for hours, and each event must show the data as it is then.
-func NewUncached(s *store.Store, wait time.Duration) *Loaders {
-	return build(s, dataloadgen.WithWait(wait), dataloadgen.WithoutCache())
+func NewUncached(src Sources, wait time.Duration) *Loaders {
+	return build(src, dataloadgen.WithWait(wait), dataloadgen.WithoutCache())
 }
 
 // build returns a loader set whose loaders share opts.
-func build(s *store.Store, opts ...dataloadgen.Option) *Loaders {
+func build(src Sources, opts ...dataloadgen.Option) *Loaders {
+	s := src.Store
 	return &Loaders{
 		CustomerByID:                  dataloadgen.NewLoader(all(s.CustomersByIDs), opts...),
 		LicensesByCustomerID:          dataloadgen.NewLoader(all(s.LicensesByCustomerIDs), opts...),
@@ -57,13 +69,16 @@ func build(s *store.Store, opts ...dataloadgen.Option) *Loaders {
 		MessagesByTicketID:            dataloadgen.NewLoader(all(s.MessagesByTicketIDs), opts...),
 		ClocksByTicketID:              dataloadgen.NewLoader(all(s.ClocksByTicketIDs), opts...),
 		TicketByID:                    dataloadgen.NewLoader(all(s.TicketsByIDs), opts...),
+		BalanceByCustomerID:           dataloadgen.NewLoader(all(src.Ledger.BalancesByCustomerIDs), opts...),
+		SettlementsByCustomerID:       dataloadgen.NewLoader(all(src.Billing.SettlementsByCustomerIDs), opts...),
+		CreditByMonth:                 dataloadgen.NewLoader(all(src.Ledger.EarnedByMonths), opts...),
 	}
 }
 
 // all adapts a store batch read, which fails or succeeds as a whole, to the
 // loader's per-key results.
-func all[V any](fetch func(context.Context, []string) ([]V, error)) func(context.Context, []string) ([]V, []error) {
-	return func(ctx context.Context, keys []string) ([]V, []error) {
+func all[K comparable, V any](fetch func(context.Context, []K) ([]V, error)) func(context.Context, []K) ([]V, []error) {
+	return func(ctx context.Context, keys []K) ([]V, []error) {
 		vals, err := fetch(ctx, keys)
 		if err != nil {
 			return nil, []error{err}
@@ -74,12 +89,12 @@ func all[V any](fetch func(context.Context, []string) ([]V, error)) func(context
 
 // Middleware puts a fresh loader set into each request's context; a
 // websocket upgrade gets one without caches.
-func Middleware(s *store.Store, wait time.Duration) func(http.Handler) http.Handler {
+func Middleware(src Sources, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			l := New(s, wait)
+			l := New(src, wait)
 			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-				l = NewUncached(s, wait)
+				l = NewUncached(src, wait)
 			}
 			next.ServeHTTP(w, r.WithContext(With(r.Context(), l)))
 		})

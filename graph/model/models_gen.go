@@ -25,6 +25,17 @@ type CreateSupportSubscriptionInput struct {
 	EarlyAccess *bool      `json:"earlyAccess,omitempty"`
 }
 
+type CreditEntryConnection struct {
+	Edges      []*CreditEntryEdge `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+type CreditEntryEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *models.CreditEntry `json:"node"`
+}
+
 type CustomerConnection struct {
 	Edges      []*CustomerEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`

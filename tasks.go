@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/prioritysupport/backend/jobs"
+)
+
+// tasks is the work of the background jobs, done by the App's services.
+type tasks struct {
+	app *App
+	log *slog.Logger
+}
+
+var _ jobs.Tasks = tasks{}
+
+func (t tasks) ActivateDue(ctx context.Context) error {
+	n, err := t.app.Store.ActivateDue(ctx)
+	if n > 0 {
+		t.log.InfoContext(ctx, "activated subscriptions whose start date has come", "count", n)
+	}
+	return err
+}
+
+func (t tasks) ScanSLAAlerts(ctx context.Context) error {
+	_, err := t.app.Store.ScanSLAAlerts(ctx)
+	return err
+}
+
+func (t tasks) DueMonths(ctx context.Context) ([]jobs.MonthRef, error) {
+	due, err := t.app.Store.DueMonths(ctx)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]jobs.MonthRef, len(due))
+	for i, d := range due {
+		refs[i] = jobs.MonthRef{SubscriptionID: d.SubscriptionID, Month: d.Month}
+	}
+	return refs, nil
+}
+
+func (t tasks) EvaluateMonth(ctx context.Context, subscriptionID, month string) error {
+	r, err := t.app.Evaluator.EvaluateMonth(ctx, subscriptionID, month)
+	if err == nil && !r.Met {
+		t.log.InfoContext(ctx, "month missed its guarantee; credited", "subscription_id", subscriptionID, "month", month)
+	}
+	return err
+}
+
+func (t tasks) SettleStripe(ctx context.Context) error {
+	return t.app.Billing.SettleStripe(ctx)
+}
