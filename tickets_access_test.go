@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/internal/testdb"
 )
 
@@ -279,4 +280,36 @@ func refused(m wsMessage, code string) bool {
 		return strings.Contains(string(m.Payload), code)
 	}
 	return m.Type == "next" && json.Unmarshal(m.Payload, &p) == nil && string(p.Data) == "null" && len(p.Errors) == 1 && p.Errors[0].Extensions.Code == code
+}
+
+// TestSubscriptionEndsWithItsToken checks that a websocket lives no longer
+// than the token it was opened with: at the token's exp the server closes
+// it, and the client must reconnect with a fresh token.
+func TestSubscriptionEndsWithItsToken(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t), nil)
+	tok, err := s.signer.Sign(auth.Claims{Subject: "short-lived", Roles: []auth.Role{auth.RoleSupport}, TTL: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := s.App.Verifier.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := dialGraphQL(t, s, tok) // acknowledged: the token was good
+	ws.send(t, map[string]any{"id": "alerts", "type": "subscribe", "payload": map[string]any{"query": `subscription { slaAlerts { level } }`}})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		_, b, err := ws.c.Read(ctx)
+		if err == nil {
+			continue // keep-alives, the reason
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the websocket outlived its token by 30 seconds")
+		}
+		if time.Now().Before(caller.ExpiresAt) {
+			t.Fatalf("the websocket closed before its token expired: %v (last message %s)", err, b)
+		}
+		return
+	}
 }

@@ -5,6 +5,7 @@ package auth
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/prioritysupport/backend/models"
 )
@@ -40,6 +41,9 @@ type Caller struct {
 	// CustomerID is the token's "customer_id" claim; never empty when Roles
 	// contains RoleCustomer.
 	CustomerID string
+	// ExpiresAt is the token's "exp": a long-lived connection (a GraphQL
+	// subscription) ends then.
+	ExpiresAt time.Time
 }
 
 // Has returns true if the caller holds any of roles, and false when roles is

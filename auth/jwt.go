@@ -162,6 +162,9 @@ func (v *Verifier) Verify(token string) (Caller, error) {
 		return Caller{}, unauthenticated("token lacks sub")
 	}
 	c := Caller{Subject: claims.Subject, CustomerID: claims.CustomerID}
+	if claims.ExpiresAt != nil {
+		c.ExpiresAt = claims.ExpiresAt.Time
+	}
 	for _, s := range claims.Roles {
 		r := Role(s)
 		if knownRole(r) && !slices.Contains(c.Roles, r) {

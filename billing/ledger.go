@@ -611,37 +611,15 @@ func balanceTx(ctx context.Context, tx bun.Tx, customerID string) (int64, error)
 	return cents, nil
 }
 
-// inTx runs fn in one transaction and commits it when fn returns nil.
+// inTx runs fn in one transaction of the ledger's database.
 func (l *Ledger) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
-	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{})
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return store.InTx(ctx, l.db, fn)
 }
 
 // readScope returns the customer a reading caller is confined to: "" for
-// staff, its own customer for a customer user. It returns UNAUTHENTICATED
-// without a caller and FORBIDDEN for a caller with no role that may read.
+// staff, its own customer for a customer user (the store's rule).
 func readScope(ctx context.Context) (string, error) {
-	c, err := auth.Require(ctx)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case c.IsStaff():
-		return "", nil
-	case c.Has(auth.RoleCustomer) && c.CustomerID != "":
-		return c.CustomerID, nil
-	}
-	return "", models.Errorf(models.CodeForbidden, "no role that may read this")
+	return store.ReadScope(ctx)
 }
 
 // readableCustomer returns the customer whose ledger the caller asks for:

@@ -399,20 +399,9 @@ func (s *Service) log() *slog.Logger {
 	return s.Log
 }
 
-// inTx runs fn in one transaction and commits it when fn returns nil.
+// inTx runs fn in one transaction of the service's database.
 func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
-	tx, err := s.DB.BeginTx(ctx, &sql.TxOptions{})
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return store.InTx(ctx, s.DB, fn)
 }
 
 // findCustomer returns a customer, or NOT_FOUND.

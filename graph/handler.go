@@ -118,7 +118,16 @@ func websocketTransport(opts HandlerOptions) transport.Websocket {
 			if err != nil {
 				return nil, nil, errors.New(models.ErrorMessage(err))
 			}
-			return auth.WithCaller(ctx, caller), nil, nil
+			ctx = auth.WithCaller(ctx, caller)
+			if !caller.ExpiresAt.IsZero() {
+				// The connection ends with the token: gqlgen closes it
+				// when its context is done, with this reason.
+				ctx = transport.AppendCloseReason(ctx, "token expired")
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, caller.ExpiresAt)
+				context.AfterFunc(ctx, cancel) // releases the timer when the connection ends first
+			}
+			return ctx, nil, nil
 		},
 	}
 }

@@ -63,15 +63,7 @@ func (s *Store) CustomersByIDs(ctx context.Context, ids []string) ([]*models.Cus
 	if err := scoped(s.db.NewSelect().Model(&rows).Where("c.id IN (?)", bun.In(ids)), "c.id", scope).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("customers by ids: %w", err)
 	}
-	byID := make(map[string]*models.Customer, len(rows))
-	for _, c := range rows {
-		byID[c.ID] = c
-	}
-	out := make([]*models.Customer, len(ids))
-	for i, id := range ids {
-		out[i] = byID[id]
-	}
-	return out, nil
+	return inOrder(ids, rows, func(c *models.Customer) string { return c.ID }), nil
 }
 
 // CustomerPage is one page of customers, ordered by name then id.

@@ -111,11 +111,17 @@ func newID() string {
 	return uuid.Must(uuid.NewV7()).String()
 }
 
-// inTx runs fn in one transaction and commits it when fn returns nil. On
-// SQLite the transaction takes the write lock at BEGIN (the DSN asks for
-// immediate transactions), so read-check-write sequences cannot interleave.
+// inTx runs fn in one transaction of the store's database (see InTx).
 func (s *Store) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{})
+	return InTx(ctx, s.db, fn)
+}
+
+// InTx runs fn in one transaction on db and commits it when fn returns nil;
+// fn's error is returned as it is. On SQLite the transaction takes the write
+// lock at BEGIN (the DSN asks for immediate transactions), so
+// read-check-write sequences cannot interleave.
+func InTx(ctx context.Context, db *bun.DB, fn func(tx bun.Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -134,6 +140,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 // customer user. It returns UNAUTHENTICATED without a caller and FORBIDDEN
 // for a caller with no role that may read.
 func readScope(ctx context.Context) (string, error) {
+	return ReadScope(ctx)
+}
+
+// ReadScope is readScope, for the services built on the store (billing),
+// so that every package scopes reads by the same rule.
+func ReadScope(ctx context.Context) (string, error) {
 	c, err := auth.Require(ctx)
 	if err != nil {
 		return "", err
