@@ -205,8 +205,18 @@ func TestBreachedMonthCreditPaysRenewal(t *testing.T) {
 		}
 		sts := ledger.Customer.Settlements
 		if ledger.Customer.CreditBalance.Cents != 0 || len(sts) != 1 || sts[0].Kind != "INVOICE_CREDIT" || sts[0].Status != "SETTLED" ||
-			sts[0].Target != "in_e2e_renewal" || sts[0].StripeID == nil || sts[0].Amount.Cents != 80000 {
+			sts[0].Target != "in_e2e_renewal" || sts[0].Amount.Cents != 80000 {
 			t.Fatalf("customer = %+v, want one settled 80000 invoice credit on in_e2e_renewal", ledger.Customer)
+		}
+		if sts[0].StripeID != nil {
+			t.Errorf("the customer sees the Stripe id %q of its settlement; staff only", *sts[0].StripeID)
+		}
+		var staff struct {
+			Customer struct{ Settlements []struct{ StripeID *string } }
+		}
+		s.gql(s.support(), `query($c: ID!) { customer(id: $c) { settlements { stripeId } } }`, map[string]any{"c": f.CustomerID}).decode(t, &staff)
+		if ss := staff.Customer.Settlements; len(ss) != 1 || ss[0].StripeID == nil || *ss[0].StripeID == "" {
+			t.Errorf("support reads settlements %+v, want the Stripe invoice item id", ss)
 		}
 	})
 }

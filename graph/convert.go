@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"context"
 	"strings"
 	"time"
 
+	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/graph/model"
 	"github.com/prioritysupport/backend/models"
@@ -25,6 +27,13 @@ func optTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// isStaff reports whether the caller is staff: Stripe ids and Stripe's
+// error messages are shown to staff only.
+func isStaff(ctx context.Context) bool {
+	c, ok := auth.FromContext(ctx)
+	return ok && c.IsStaff()
 }
 
 // optString returns nil for "", else a pointer to s.

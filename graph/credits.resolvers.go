@@ -87,10 +87,16 @@ func (r *settlementResolver) Target(ctx context.Context, obj *models.Settlement)
 }
 
 func (r *settlementResolver) StripeID(ctx context.Context, obj *models.Settlement) (*string, error) {
+	if !isStaff(ctx) {
+		return nil, nil
+	}
 	return optString(obj.StripeID), nil
 }
 
 func (r *settlementResolver) LastError(ctx context.Context, obj *models.Settlement) (*string, error) {
+	if !isStaff(ctx) {
+		return nil, nil
+	}
 	return optString(obj.LastError), nil
 }
 

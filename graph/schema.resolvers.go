@@ -18,7 +18,7 @@ import (
 )
 
 func (r *customerResolver) StripeCustomerID(ctx context.Context, obj *models.Customer) (*string, error) {
-	if c, ok := auth.FromContext(ctx); !ok || !c.IsStaff() {
+	if !isStaff(ctx) {
 		return nil, nil
 	}
 	return optString(obj.StripeCustomerID), nil

@@ -1518,10 +1518,10 @@ type Settlement {
   amount: Money!
   "The Stripe invoice or charge it applies to."
   target: String
-  "The Stripe object that settled it (invoice item, refund, credit note)."
+  "The Stripe object that settled it (invoice item, refund, credit note); staff only."
   stripeId: String
   attempts: Int!
-  "Stripe's reason for the last failure."
+  "Stripe's reason for the last failure; staff only."
   lastError: String
   createdAt: Time!
   updatedAt: Time!
