@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prioritysupport/backend/internal/testdb"
@@ -300,6 +302,67 @@ func TestIngestion(t *testing.T) {
 				t.Error("mail before the subscription started flagged priority")
 			} else if tk := s.mustTicket(r.TicketID); tk.Customer == nil || tk.Customer.ID != f.CustomerID {
 				t.Errorf("ticket of a covered domain belongs to %+v, want the customer", tk.Customer)
+			}
+		})
+	})
+}
+
+// TestOutOfOrderThreads checks threading when mail arrives out of order or
+// at once: a reply stored before the message it answers still ends up on
+// one ticket, measured from the real opening message, whichever of the two
+// the endpoint sees first.
+func TestOutOfOrderThreads(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		clock := newClock(utc(t, "2026-11-09 08:00"))
+		s := newTestServerAt(t, databaseURL, clock.Now, nil)
+		s.mustPriorityCustomer("Order Ltd", utc(t, "2026-01-01 00:00"), "order.example")
+
+		t.Run("a support reply delivered before the question", func(t *testing.T) {
+			reply := s.mustIngest(email{From: "bob@support.vendor.test", To: "ann@order.example", Subject: "Re: Sync stalls", MessageID: "ooo-2@support.vendor.test", InReplyTo: "ooo-1@order.example", Received: utc(t, "2026-11-09 10:30")})
+			question := s.mustIngest(email{From: "ann@order.example", Subject: "Sync stalls", MessageID: "ooo-1@order.example", Received: utc(t, "2026-11-09 10:00")})
+			if question.TicketID != reply.TicketID || !question.Priority {
+				t.Fatalf("question %+v, reply %+v: want one priority ticket", question, reply)
+			}
+			tk := s.mustTicket(question.TicketID)
+			if tk.Subject != "Sync stalls" || tk.RequesterEmail != "ann@order.example" || !tk.Priority || tk.Customer == nil || len(tk.Messages) != 2 {
+				t.Fatalf("ticket = %+v, want Ann's priority ticket with both messages", tk)
+			}
+			if sla := tk.Sla; sla == nil || sla.FirstResponseBusinessSeconds == nil || *sla.FirstResponseBusinessSeconds != 1800 || sla.Breached {
+				t.Fatalf("sla = %+v, want a first response in 1800 business seconds", tk.Sla)
+			}
+		})
+
+		t.Run("a follow-up delivered before the message it follows", func(t *testing.T) {
+			follow := s.mustIngest(email{From: "cy@order.example", Subject: "Re: Export fails", MessageID: "ooo-4@order.example", InReplyTo: "ooo-3@order.example", Received: utc(t, "2026-11-09 11:05")})
+			first := s.mustIngest(email{From: "cy@order.example", Subject: "Export fails", MessageID: "ooo-3@order.example", Received: utc(t, "2026-11-09 11:00")})
+			s.mustIngest(email{From: "bob@support.vendor.test", Subject: "Re: Export fails", MessageID: "ooo-5@support.vendor.test", InReplyTo: "ooo-4@order.example", Received: utc(t, "2026-11-09 11:50")})
+			if first.TicketID != follow.TicketID {
+				t.Fatalf("the follow-up opened %s, the message it follows %s: want one ticket", follow.TicketID, first.TicketID)
+			}
+			tk := s.mustTicket(first.TicketID)
+			if len(tk.Clocks) != 1 || tk.Clocks[0].BusinessSeconds == nil || *tk.Clocks[0].BusinessSeconds != 3000 {
+				t.Fatalf("clocks = %+v, want one first response of 3000 business seconds from the first message", tk.Clocks)
+			}
+		})
+
+		t.Run("a message and its reply delivered at once", func(t *testing.T) {
+			before := ticketCount(t, s)
+			const pairs = 12
+			var wg sync.WaitGroup
+			for i := range pairs {
+				opening := email{From: "dee@order.example", Subject: fmt.Sprintf("Question %d", i), MessageID: fmt.Sprintf("par-%d-a@order.example", i), Received: utc(t, "2026-11-09 13:00")}
+				reply := email{From: "bob@support.vendor.test", Subject: fmt.Sprintf("Re: Question %d", i), MessageID: fmt.Sprintf("par-%d-b@support.vendor.test", i), InReplyTo: opening.MessageID, Received: utc(t, "2026-11-09 13:20")}
+				for _, e := range []email{opening, reply} {
+					wg.Go(func() {
+						if r := s.ingest(e.raw()); r.Status != http.StatusOK {
+							t.Errorf("ingest %s: %d %s", e.MessageID, r.Status, r.Raw)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			if got := ticketCount(t, s) - before; got != pairs {
+				t.Fatalf("%d message-and-reply pairs made %d tickets, want %d", pairs, got, pairs)
 			}
 		})
 	})

@@ -3,19 +3,23 @@ package migrations_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
 
 	"github.com/prioritysupport/backend/internal/testdb"
 	"github.com/prioritysupport/backend/migrations"
+	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
 )
 
 // tables the migrations create.
 var tables = []string{"customers", "licenses", "support_subscriptions", "subscription_domains", "subscription_status_changes",
-	"tickets", "ticket_messages", "ticket_actions", "sla_clocks", "credit_entries", "sla_months", "stripe_events", "settlements"}
+	"tickets", "ticket_messages", "ticket_actions", "sla_clocks", "credit_entries", "sla_months", "stripe_events", "settlements", "ticket_message_refs"}
 
 // migrationCount returns how many migrations db's dialect has.
 func migrationCount(t *testing.T, db *bun.DB) int {
@@ -89,5 +93,67 @@ func TestConcurrentReplicasMigrateOnce(t *testing.T) {
 	db := testdb.Open(t, databaseURL)
 	if total != migrationCount(t, db) {
 		t.Fatalf("%d migrations applied across replicas, want each once: %v", total, results)
+	}
+}
+
+// TestMessageRefsBackfill checks that the migration adding
+// ticket_message_refs fills it from the messages stored before it, on both
+// dialects (each splits the space-separated ids its own way).
+func TestMessageRefsBackfill(t *testing.T) {
+	for name, databaseURL := range map[string]func(*testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") },
+		"postgres": func(t *testing.T) string { return testdb.EmptyPostgres(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, databaseURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			all, err := migrations.For(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := migrate.NewMigrations()
+			for _, m := range all.Sorted() {
+				if m.Name < "20261126000006" {
+					before.Add(m)
+				}
+			}
+			old := migrate.NewMigrator(db, before)
+			if err := old.Init(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := old.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			if _, err := db.NewInsert().Model(&models.Ticket{ID: "t1", Status: models.TicketOpen, Subject: "s", OpenedAt: now, LastMessageAt: now, CreatedAt: now, UpdatedAt: now}).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []*models.Message{
+				{ID: "m1", TicketID: "t1", MessageID: "a@x", Direction: models.FromCustomer},
+				{ID: "m2", TicketID: "t1", MessageID: "b@x", Direction: models.FromSupport, InReplyTo: "a@x", References: "a@x"},
+				{ID: "m3", TicketID: "t1", MessageID: "c@x", Direction: models.FromCustomer, InReplyTo: "b@x", References: "a@x b@x c@x"},
+			} {
+				m.ReceivedAt, m.CreatedAt = now, now
+				if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := migrations.Up(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if err := db.NewSelect().Table("ticket_message_refs").ColumnExpr("message_id || ' -> ' || ref").Where("ticket_id = ?", "t1").
+				OrderExpr("message_id, ref").Scan(ctx, &got); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"b@x -> a@x", "c@x -> a@x", "c@x -> b@x"}
+			if !slices.Equal(got, want) {
+				t.Fatalf("backfilled refs %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,16 +35,24 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 	in.SentAt = in.SentAt.UTC().Truncate(time.Microsecond)
 	var res models.IngestResult
 	err := s.inTx(ctx, func(tx bun.Tx) error {
+		if err := lockThread(ctx, tx, in); err != nil {
+			return err
+		}
 		var err error
 		if res, err = duplicateOf(ctx, tx, in.MessageID); err != nil || res.Duplicate {
 			return err
 		}
-		t, err := threadOf(ctx, tx, in)
+		t, ancestor, err := threadOf(ctx, tx, in)
 		if err != nil {
 			return err
 		}
-		if t == nil {
+		switch {
+		case t == nil:
 			if t, err = s.openTicket(ctx, tx, in, now); err != nil {
+				return err
+			}
+		case ancestor:
+			if err := s.reopenFrom(ctx, tx, t, in, now); err != nil {
 				return err
 			}
 		}
@@ -54,6 +64,9 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 			BodyText: in.BodyText, Attachments: in.Attachments, SizeBytes: in.Size, CreatedAt: now,
 		}
 		if _, err := tx.NewInsert().Model(msg).Exec(ctx); err != nil {
+			return err
+		}
+		if err := saveRefs(ctx, tx, t.ID, in); err != nil {
 			return err
 		}
 		res = models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}
@@ -91,28 +104,159 @@ func duplicateOf(ctx context.Context, db bun.IDB, messageID string) (models.Inge
 }
 
 // threadOf finds the ticket a message belongs to, locked for change: the
-// ticket of the newest message it replies to or references, else the ticket
-// its subject's token names, else nil.
-func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (*models.Ticket, error) {
+// ticket of the newest message it replies to or references, else the
+// ticket of a stored message that refers to it (a reply delivered before
+// the message it answers; ancestor is then true), else the ticket its
+// subject's token names, else nil.
+func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models.Ticket, ancestor bool, err error) {
 	var id string
 	if refs := append(append([]string(nil), in.InReplyTo...), in.References...); len(refs) > 0 {
 		err := tx.NewSelect().Model((*models.Message)(nil)).Column("m.ticket_id").
 			Where("m.message_id IN (?)", bun.In(refs)).OrderExpr("m.received_at DESC, m.id DESC").Limit(1).Scan(ctx, &id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
+			return nil, false, err
 		}
+	}
+	if id == "" {
+		err := tx.NewSelect().Model((*messageRef)(nil)).Column("r.ticket_id").
+			Where("r.ref = ?", in.MessageID).OrderExpr("r.ticket_id").Limit(1).Scan(ctx, &id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, err
+		}
+		ancestor = id != ""
 	}
 	if id == "" && in.TicketToken != "" {
 		id = in.TicketToken
 	}
 	if id == "" {
-		return nil, nil
+		return nil, false, nil
 	}
-	t, err := lockTicket(ctx, tx, id)
+	t, err = lockTicket(ctx, tx, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, false, nil
 	}
-	return t, err
+	return t, ancestor && err == nil, err
+}
+
+// messageRef is one message id a stored message refers to.
+type messageRef struct {
+	bun.BaseModel `bun:"table:ticket_message_refs,alias:r"`
+
+	Ref       string `bun:"ref,pk"`
+	MessageID string `bun:"message_id,pk"`
+	TicketID  string `bun:"ticket_id,notnull"`
+}
+
+// maxThreadRefs bounds the references of one message that are kept and
+// locked: a long thread's References lists every message before it.
+const maxThreadRefs = 50
+
+// threadIDs returns the message ids a message refers to, without
+// duplicates or its own id: In-Reply-To first, then References newest
+// first, at most maxThreadRefs.
+func threadIDs(in models.InboundEmail) []string {
+	ids := make([]string, 0, len(in.InReplyTo)+len(in.References))
+	seen := map[string]bool{in.MessageID: true}
+	add := func(id string) {
+		if id != "" && !seen[id] && len(ids) < maxThreadRefs {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range in.InReplyTo {
+		add(id)
+	}
+	for i := len(in.References) - 1; i >= 0; i-- {
+		add(in.References[i])
+	}
+	return ids
+}
+
+// saveRefs stores the message ids in refers to, for later messages that it
+// answers (see threadOf).
+func saveRefs(ctx context.Context, tx bun.Tx, ticketID string, in models.InboundEmail) error {
+	ids := threadIDs(in)
+	if len(ids) == 0 {
+		return nil
+	}
+	rows := make([]messageRef, len(ids))
+	for i, id := range ids {
+		rows[i] = messageRef{Ref: id, MessageID: in.MessageID, TicketID: ticketID}
+	}
+	_, err := tx.NewInsert().Model(&rows).Exec(ctx)
+	return err
+}
+
+// lockThread serialises, on PostgreSQL, the ingestion of messages that may
+// belong to one thread: it takes a transaction advisory lock on the
+// message's own id and on each id it refers to, in one global order so that
+// two ingestions cannot wait on each other. A message and a reply to it
+// share the first's id, so whichever commits first, the other sees it. On
+// SQLite write transactions are serial already.
+func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
+	if !isPostgres(tx) {
+		return nil
+	}
+	ids := append(threadIDs(in), in.MessageID)
+	keys := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		h := fnv.New64a()
+		h.Write([]byte("thread:" + id))
+		keys = append(keys, int64(h.Sum64()))
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", k); err != nil {
+			return fmt.Errorf("lock thread: %w", err)
+		}
+	}
+	return nil
+}
+
+// reopenFrom makes in, a message that a stored reply answers and that was
+// delivered after it, the ticket's opening message when it is a customer's
+// (not machine-sent) and earlier than the ticket's first customer message:
+// the ticket's owner, priority, requester, subject and opening time are then
+// decided from it, as openTicket would have.
+func (s *Store) reopenFrom(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail, now time.Time) error {
+	if in.Direction != models.FromCustomer || in.Machine != models.MachineNone {
+		return nil
+	}
+	var first models.Message
+	err := tx.NewSelect().Model(&first).Column("m.received_at").
+		Where("m.ticket_id = ? AND m.direction = ? AND m.machine = ?", t.ID, models.FromCustomer, models.MachineNone).
+		OrderExpr("m.received_at ASC").Limit(1).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	case !in.ReceivedAt.Before(first.ReceivedAt):
+		return nil
+	}
+	cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
+	if err != nil {
+		return err
+	}
+	t.CustomerID, t.SubscriptionID, t.Priority = "", "", false
+	if cover != nil {
+		t.CustomerID, t.SubscriptionID, t.Priority = cover.customerID, cover.subscriptionID, cover.priority
+	}
+	t.RequesterEmail, t.Subject, t.UpdatedAt = in.From, in.Subject, now
+	if in.ReceivedAt.Before(t.OpenedAt) {
+		t.OpenedAt = in.ReceivedAt
+	}
+	_, err = tx.NewUpdate().Model(t).
+		Column("customer_id", "subscription_id", "priority", "requester_email", "subject", "opened_at", "updated_at").
+		WherePK().Exec(ctx)
+	if err != nil {
+		return err
+	}
+	var customer any // NULL for a ticket of no customer
+	if t.CustomerID != "" {
+		customer = t.CustomerID
+	}
+	_, err = tx.NewUpdate().Model((*models.Message)(nil)).Set("customer_id = ?", customer).Where("ticket_id = ?", t.ID).Exec(ctx)
+	return err
 }
 
 // lockTicket loads a ticket for change, locking its row on PostgreSQL so
