@@ -131,11 +131,11 @@ func (s *Service) SyncPending(ctx context.Context) error {
 
 // SettleStripe finishes the Stripe work left pending, for the periodic
 // job: it links subscriptions (SyncPending), processes recorded webhook
-// events that are not processed (ProcessPendingEvents) and retries pending
-// settlements (RetrySettlements). It runs all three and returns their
-// errors joined.
+// events that are not processed (ProcessPendingEvents), retries pending
+// settlements (RetrySettlements) and cancels in Stripe what has ended here
+// (CancelEndedInStripe). It runs all four and returns their errors joined.
 func (s *Service) SettleStripe(ctx context.Context) error {
-	return errors.Join(s.SyncPending(ctx), s.ProcessPendingEvents(ctx), s.RetrySettlements(ctx))
+	return errors.Join(s.SyncPending(ctx), s.ProcessPendingEvents(ctx), s.RetrySettlements(ctx), s.CancelEndedInStripe(ctx))
 }
 
 // CloseAccount closes a customer's account (sales, admin): it ends every
@@ -200,7 +200,7 @@ func (s *Service) CloseAccount(ctx context.Context, customerID string) (*models.
 				continue
 			}
 			// Idempotent: a subscription canceled already is success.
-			if err := s.Stripe.CancelSubscription(ctx, sub.StripeSubscriptionID); err != nil {
+			if err := s.cancelInStripe(ctx, sub); err != nil {
 				return nil, fmt.Errorf("close account: %w", err)
 			}
 		}
@@ -315,8 +315,8 @@ func (s *Service) OptOutEarlyAccess(ctx context.Context, subscriptionID string) 
 			s.log().WarnContext(ctx, "opt-out refund left pending", "subscription_id", sub.ID, "settlement_id", st.ID, "err", err)
 		}
 	case s.Stripe != nil && ended.StripeSubscriptionID != "":
-		if err := s.Stripe.CancelSubscription(ctx, ended.StripeSubscriptionID); err != nil {
-			s.log().ErrorContext(ctx, "opt-out: cancel Stripe subscription", "subscription_id", sub.ID, "err", err)
+		if err := s.cancelInStripe(ctx, ended); err != nil {
+			s.log().WarnContext(ctx, "opt-out: Stripe subscription not canceled yet; the settle job retries", "subscription_id", sub.ID, "err", err)
 		}
 	}
 	return ended, nil

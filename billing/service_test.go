@@ -520,3 +520,56 @@ func TestCloseAccount(t *testing.T) {
 		})
 	})
 }
+
+func TestCancelEndedInStripe(t *testing.T) {
+	testdb.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		down := fakeStripe(t, func(w http.ResponseWriter, r *http.Request) {
+			stripeError(w, http.StatusServiceUnavailable, "api_error", "Stripe is down")
+		})
+		cust := seedCustomer(t, db, "cus_cancel")
+		sub := seedSubscription(t, db, cust, func(s *models.SupportSubscription) { s.StripeSubscriptionID = "sub_cancel" })
+
+		// Stripe is down when sales cancel: the cancellation stands, and
+		// the Stripe subscription is still to be canceled.
+		canceled, err := newService(t, db, nil, down).CancelSubscription(as(auth.RoleSales), sub.ID, "customer asked")
+		if err != nil || canceled.Status != models.StatusCanceled {
+			t.Fatalf("cancel with Stripe down = %+v, %v; want canceled", canceled, err)
+		}
+		if got := loadSubscription(t, db, sub.ID); !got.StripeCanceledAt.IsZero() {
+			t.Fatalf("marked canceled in Stripe although Stripe was down: %v", got.StripeCanceledAt)
+		}
+
+		// Ended by Stripe itself: nothing to call, only to record.
+		byStripe := seedSubscription(t, db, seedCustomer(t, db, "cus_gone"), func(s *models.SupportSubscription) {
+			s.StripeSubscriptionID, s.Status, s.CanceledAt, s.CancelReason = "sub_gone", models.StatusCanceled, t0, "canceled in Stripe"
+		})
+		// Live, and one ended with no Stripe subscription: left alone.
+		live := seedSubscription(t, db, seedCustomer(t, db, "cus_live"), func(s *models.SupportSubscription) { s.StripeSubscriptionID = "sub_live" })
+
+		stripe, rec := mockWithCharges(t)
+		svc := newService(t, db, nil, stripe)
+		for range 2 {
+			if err := svc.SettleStripe(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(rec.requests(http.MethodDelete, "/v1/subscriptions/sub_cancel")); n != 1 {
+			t.Errorf("%d cancellations of sub_cancel in Stripe, want 1", n)
+		}
+		for _, id := range []string{"sub_gone", "sub_live"} {
+			if n := len(rec.requests(http.MethodDelete, "/v1/subscriptions/"+id)); n != 0 {
+				t.Errorf("%d cancellations of %s in Stripe, want none", n, id)
+			}
+		}
+		if got := loadSubscription(t, db, sub.ID); got.StripeCanceledAt.IsZero() {
+			t.Error("sub_cancel not marked canceled in Stripe")
+		}
+		if got := loadSubscription(t, db, byStripe.ID); got.StripeCanceledAt.IsZero() {
+			t.Error("a subscription Stripe canceled is not marked")
+		}
+		if got := loadSubscription(t, db, live.ID); !got.StripeCanceledAt.IsZero() {
+			t.Error("a live subscription is marked canceled in Stripe")
+		}
+	})
+}

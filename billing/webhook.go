@@ -341,14 +341,16 @@ func (s *Service) onSubscriptionChanged(ctx context.Context, ev stripe.Event) er
 	}
 	ends := ev.Type == "customer.subscription.deleted" ||
 		ss.Status == stripe.SubscriptionStatusCanceled || ss.Status == stripe.SubscriptionStatusIncompleteExpired
-	if sub == nil || !ends || !sub.Status.Live() {
+	if sub == nil || !ends {
 		return nil
 	}
-	_, err = s.Store.EndSubscription(ctx, sub.ID, models.StatusCanceled, reasonStripeCanceled, actorStripe)
-	if err != nil && models.ErrorCode(err) != models.CodeConflict {
-		return err
+	if sub.Status.Live() {
+		_, err = s.Store.EndSubscription(ctx, sub.ID, models.StatusCanceled, reasonStripeCanceled, actorStripe)
+		if err != nil && models.ErrorCode(err) != models.CodeConflict {
+			return err
+		}
 	}
-	return nil
+	return s.markCanceledInStripe(ctx, sub.ID)
 }
 
 // onChargeRefunded settles the refund settlements of the charge's refunds

@@ -54,6 +54,7 @@ type SupportSubscription struct {
 	StripeSubscriptionID       string             `bun:"stripe_subscription_id,nullzero"`
 	StripeLatestInvoiceID      string             `bun:"stripe_latest_invoice_id,nullzero"` // the last paid yearly invoice
 	StripeEventAt              time.Time          `bun:"stripe_event_at,nullzero"`          // creation time of the last Stripe event applied
+	StripeCanceledAt           time.Time          `bun:"stripe_canceled_at,nullzero"`       // when its Stripe subscription was canceled, once it has ended
 	CreatedAt                  time.Time          `bun:"created_at,notnull"`
 	UpdatedAt                  time.Time          `bun:"updated_at,notnull"`
 }

@@ -1,0 +1,1 @@
+ALTER TABLE support_subscriptions DROP COLUMN stripe_canceled_at;
