@@ -33,13 +33,14 @@ func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
 		// machine) must not split a batch in two.
 		s := newTestServer(t, databaseURL, map[string]string{}, func(a *App) { a.LoaderWait = 100 * time.Millisecond })
 		for i := 0; i < 30; i++ {
-			s.mustCustomer(fmt.Sprintf("Customer %02d", i), fmt.Sprintf("c%02d.example", i), fmt.Sprintf("eu.c%02d-other.example", i))
+			s.mustPriorityCustomer(fmt.Sprintf("Customer %02d", i), time.Now().AddDate(0, -3, 0), fmt.Sprintf("c%02d.example", i), fmt.Sprintf("eu.c%02d-other.example", i))
 		}
 		counter := &queryCounter{}
 		s.App.Store.DB().AddQueryHook(counter)
 		query := `query($n: Int) { customers(first: $n) { totalCount edges { node { id licenses { key valid }
 			creditBalance { cents } settlements { id status }
-			supportSubscriptions { id domains status statusHistory { to at } customer { id name } } } } } }`
+			supportSubscriptions { id domains status statusHistory { to at } customer { id name }
+				slaHistory(months: 3) { month status credit { id } } } } } } }`
 		count := func(n int) int64 {
 			counter.n.Store(0)
 			var out struct {
@@ -47,7 +48,10 @@ func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
 					Edges []struct {
 						Node struct {
 							Licenses             []struct{ Key string }
-							SupportSubscriptions []struct{ Domains []string }
+							SupportSubscriptions []struct {
+								Domains    []string
+								SLAHistory []struct{ Month string } `json:"slaHistory"`
+							}
 						}
 					}
 				}
@@ -57,7 +61,8 @@ func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
 				t.Fatalf("page of %d has %d edges", n, len(out.Customers.Edges))
 			}
 			for _, e := range out.Customers.Edges {
-				if len(e.Node.Licenses) != 1 || len(e.Node.SupportSubscriptions) != 1 || len(e.Node.SupportSubscriptions[0].Domains) != 2 {
+				if len(e.Node.Licenses) != 1 || len(e.Node.SupportSubscriptions) != 1 || len(e.Node.SupportSubscriptions[0].Domains) != 2 ||
+					len(e.Node.SupportSubscriptions[0].SLAHistory) != 3 {
 					t.Fatalf("incomplete node: %+v", e.Node)
 				}
 			}
@@ -68,12 +73,13 @@ func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
 			t.Fatalf("a page of 3 ran %d queries, a page of 30 ran %d: a list field queries per row", small, large)
 		}
 		// count + page + licenses + subscriptions + domains + status history
-		// + customers + credit balances + settlements
-		if large < 8 {
+		// + customers + credit balances + settlements + SLA history (clocks,
+		// tickets, frozen months) + month credits
+		if large < 12 {
 			t.Fatalf("the hook counted only %d queries: it is not counting", large)
 		}
-		if large > 9 {
-			t.Fatalf("a page ran %d queries, want at most 9", large)
+		if large > 13 {
+			t.Fatalf("a page ran %d queries, want at most 13", large)
 		}
 	})
 }

@@ -74,7 +74,7 @@ func (r *subscriptionResolver) SLAAlerts(ctx context.Context) (<-chan *model.SLA
 }
 
 func (r *supportSubscriptionResolver) SLAHistory(ctx context.Context, obj *models.SupportSubscription, months *int) ([]*sla.MonthReport, error) {
-	reports, err := r.Store.SLAHistory(ctx, obj, deref(months))
+	reports, err := loaders.For(ctx).SLAHistory.Load(ctx, loaders.HistoryKey{Subscription: obj, Months: deref(months)})
 	if err != nil {
 		return nil, err
 	}

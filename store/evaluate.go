@@ -65,11 +65,11 @@ func (s *Store) FinalizeMonth(ctx context.Context, subscriptionID, month string,
 		if now.Before(cutoff) {
 			return models.Errorf(models.CodeConflict, "%s is not final before %s", month, cutoff.UTC().Format(time.RFC3339))
 		}
-		reports, err := s.monthReports(ctx, tx, sub, []string{month}, now)
+		reports, err := s.monthReports(ctx, tx, []*models.SupportSubscription{sub}, [][]string{{month}}, now)
 		if err != nil {
 			return err
 		}
-		rep := reports[0]
+		rep := reports[0][0]
 		row := &models.SLAMonth{
 			SubscriptionID: sub.ID, Month: month, CustomerID: sub.CustomerID, Met: rep.Met,
 			TicketsReceived: rep.TicketsReceived, FirstResponses: rep.FirstResponses, FirstResponsesMet: rep.FirstResponsesMet,
@@ -174,19 +174,6 @@ func (s *Store) DueMonths(ctx context.Context) ([]MonthRef, error) {
 				out = append(out, MonthRef{sub.ID, m})
 			}
 		}
-	}
-	return out, nil
-}
-
-// frozenMonths returns the frozen months among months of a subscription.
-func frozenMonths(ctx context.Context, db bun.IDB, subscriptionID string, months []string) (map[string]*models.SLAMonth, error) {
-	var rows []*models.SLAMonth
-	if err := db.NewSelect().Model(&rows).Where("sm.subscription_id = ? AND sm.month IN (?)", subscriptionID, bun.In(months)).Scan(ctx); err != nil {
-		return nil, err
-	}
-	out := make(map[string]*models.SLAMonth, len(rows))
-	for _, r := range rows {
-		out[r.Month] = r
 	}
 	return out, nil
 }

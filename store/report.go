@@ -27,11 +27,11 @@ func (s *Store) SLAReport(ctx context.Context, subscriptionID, month string) (*s
 	if err != nil {
 		return nil, err
 	}
-	reports, err := s.monthReports(ctx, s.db, sub, []string{month}, s.Now())
+	reports, err := s.monthReports(ctx, s.db, []*models.SupportSubscription{sub}, [][]string{{month}}, s.Now())
 	if err != nil {
 		return nil, fmt.Errorf("sla report: %w", err)
 	}
-	return &reports[0], nil
+	return &reports[0][0], nil
 }
 
 // SLAHistory returns the reports of a subscription's last months, newest
@@ -39,20 +39,45 @@ func (s *Store) SLAReport(ctx context.Context, subscriptionID, month string) (*s
 // months of them. It returns BAD_USER_INPUT when months is not between 1
 // and MaxHistoryMonths.
 func (s *Store) SLAHistory(ctx context.Context, sub *models.SupportSubscription, months int) ([]sla.MonthReport, error) {
-	if months < 1 || months > MaxHistoryMonths {
-		return nil, models.Errorf(models.CodeBadUserInput, "months must be between 1 and %d", MaxHistoryMonths)
-	}
-	cal, err := s.Calendar(sub.SLATimezone)
+	out, err := s.SLAHistories(ctx, []*models.SupportSubscription{sub}, months)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	if now.Before(sub.StartsAt) {
-		return []sla.MonthReport{}, nil
+	return out[0], nil
+}
+
+// SLAHistories is SLAHistory for several subscriptions, in their order,
+// with three queries whatever their number: for a dataloader. The
+// subscriptions are the caller's to have read (scoped) already.
+func (s *Store) SLAHistories(ctx context.Context, subs []*models.SupportSubscription, months int) ([][]sla.MonthReport, error) {
+	if months < 1 || months > MaxHistoryMonths {
+		return nil, models.Errorf(models.CodeBadUserInput, "months must be between 1 and %d", MaxHistoryMonths)
 	}
-	first := cal.Month(sub.StartsAt)
-	var list []string
-	for t := now.In(cal.Location()); len(list) < months; {
+	now := s.Now()
+	lists := make([][]string, len(subs))
+	for i, sub := range subs {
+		cal, err := s.Calendar(sub.SLATimezone)
+		if err != nil {
+			return nil, err
+		}
+		lists[i] = historyMonths(cal, sub.StartsAt, now, months)
+	}
+	out, err := s.monthReports(ctx, s.db, subs, lists, now)
+	if err != nil {
+		return nil, fmt.Errorf("sla history: %w", err)
+	}
+	return out, nil
+}
+
+// historyMonths returns the months of a history at now, newest first: from
+// the current month back to the month of start, at most n.
+func historyMonths(cal *bizhours.Calendar, start, now time.Time, n int) []string {
+	list := []string{}
+	if now.Before(start) {
+		return list
+	}
+	first := cal.Month(start)
+	for t := now.In(cal.Location()); len(list) < n; {
 		m := cal.Month(t)
 		if m < first {
 			break
@@ -61,72 +86,94 @@ func (s *Store) SLAHistory(ctx context.Context, sub *models.SupportSubscription,
 		y, mo, _ := t.Date()
 		t = time.Date(y, mo-1, 1, 12, 0, 0, 0, cal.Location())
 	}
-	if len(list) == 0 {
-		return []sla.MonthReport{}, nil
-	}
-	reports, err := s.monthReports(ctx, s.db, sub, list, now)
-	if err != nil {
-		return nil, fmt.Errorf("sla history: %w", err)
-	}
-	return reports, nil
+	return list
 }
 
-// monthReports measures the given months of a subscription at now, in the
-// order given, with one query for their clocks, one for their tickets and
-// one for the months frozen already, whose stored verdict stands.
-func (s *Store) monthReports(ctx context.Context, db bun.IDB, sub *models.SupportSubscription, months []string, now time.Time) ([]sla.MonthReport, error) {
-	terms, err := s.terms(sub)
-	if err != nil {
-		return nil, err
-	}
-	cal := terms.Calendar
+// monthReports measures, for each subscription, the months of the same
+// index in months at now, in the order given, with one query for their
+// clocks, one for their priority tickets and one for the months frozen
+// already, whose stored verdict stands.
+func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.SupportSubscription, months [][]string, now time.Time) ([][]sla.MonthReport, error) {
+	out := make([][]sla.MonthReport, len(subs))
+	var ids, all []string
 	var lo, hi time.Time
-	for _, m := range months {
-		start, end, err := cal.MonthBounds(m)
-		if err != nil {
-			return nil, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
+	terms := make([]sla.Terms, len(subs))
+	for i, sub := range subs {
+		out[i] = []sla.MonthReport{}
+		if len(months[i]) == 0 {
+			continue
 		}
-		if lo.IsZero() || start.Before(lo) {
-			lo = start
+		var err error
+		if terms[i], err = s.terms(sub); err != nil {
+			return nil, err
 		}
-		if end.After(hi) {
-			hi = end
+		ids = append(ids, sub.ID)
+		for _, m := range months[i] {
+			start, end, err := terms[i].Calendar.MonthBounds(m)
+			if err != nil {
+				return nil, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
+			}
+			if lo.IsZero() || start.Before(lo) {
+				lo = start
+			}
+			if end.After(hi) {
+				hi = end
+			}
+			all = append(all, m)
 		}
+	}
+	if len(ids) == 0 {
+		return out, nil
 	}
 	var rows []*models.Clock
-	if err := db.NewSelect().Model(&rows).Where("k.subscription_id = ? AND k.month IN (?)", sub.ID, bun.In(months)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("k.subscription_id IN (?) AND k.month IN (?)", bun.In(ids), bun.In(all)).Scan(ctx); err != nil {
 		return nil, err
 	}
-	var opened []time.Time
-	if err := db.NewSelect().Model((*models.Ticket)(nil)).Column("t.opened_at").
-		Where("t.subscription_id = ? AND t.priority = ? AND t.opened_at >= ? AND t.opened_at < ?", sub.ID, true, lo.UTC(), hi.UTC()).
+	clocks := make(map[string][]sla.Clock, len(ids))
+	for _, r := range rows {
+		clocks[r.SubscriptionID] = append(clocks[r.SubscriptionID], ClockOf(r))
+	}
+	var opened []struct {
+		SubscriptionID string    `bun:"subscription_id"`
+		OpenedAt       time.Time `bun:"opened_at"`
+	}
+	if err := db.NewSelect().Model((*models.Ticket)(nil)).Column("t.subscription_id", "t.opened_at").
+		Where("t.subscription_id IN (?) AND t.priority = ? AND t.opened_at >= ? AND t.opened_at < ?", bun.In(ids), true, lo.UTC(), hi.UTC()).
 		Scan(ctx, &opened); err != nil {
 		return nil, err
 	}
-	received := make(map[string]int, len(months))
-	for _, at := range opened {
-		received[cal.Month(at)]++
-	}
-	frozen, err := frozenMonths(ctx, db, sub.ID, months)
-	if err != nil {
+	var frozenRows []*models.SLAMonth
+	if err := db.NewSelect().Model(&frozenRows).Where("sm.subscription_id IN (?) AND sm.month IN (?)", bun.In(ids), bun.In(all)).Scan(ctx); err != nil {
 		return nil, err
 	}
-	clocks := make([]sla.Clock, len(rows))
-	for i, r := range rows {
-		clocks[i] = ClockOf(r)
+	frozen := make(map[[2]string]*models.SLAMonth, len(frozenRows))
+	for _, f := range frozenRows {
+		frozen[[2]string{f.SubscriptionID, f.Month}] = f
 	}
-	out := make([]sla.MonthReport, len(months))
-	for i, m := range months {
-		if f := frozen[m]; f != nil {
-			out[i] = frozenReport(f)
+	for i, sub := range subs {
+		if len(months[i]) == 0 {
 			continue
 		}
-		r, err := sla.Report(cal, m, clocks, received[m], now)
-		if err != nil {
-			return nil, err
+		cal := terms[i].Calendar
+		received := make(map[string]int, len(months[i]))
+		for _, o := range opened {
+			if o.SubscriptionID == sub.ID {
+				received[cal.Month(o.OpenedAt)]++
+			}
 		}
-		r.SubscriptionID = sub.ID
-		out[i] = r
+		out[i] = make([]sla.MonthReport, len(months[i]))
+		for j, m := range months[i] {
+			if f := frozen[[2]string{sub.ID, m}]; f != nil {
+				out[i][j] = frozenReport(f)
+				continue
+			}
+			r, err := sla.Report(cal, m, clocks[sub.ID], received[m], now)
+			if err != nil {
+				return nil, err
+			}
+			r.SubscriptionID = sub.ID
+			out[i][j] = r
+		}
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prioritysupport/backend/billing"
 	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/sla"
 	"github.com/prioritysupport/backend/store"
 )
 
@@ -35,6 +36,14 @@ type Loaders struct {
 	BalanceByCustomerID           *dataloadgen.Loader[string, models.Money]
 	SettlementsByCustomerID       *dataloadgen.Loader[string, []*models.Settlement]
 	CreditByMonth                 *dataloadgen.Loader[billing.SubscriptionMonth, *models.CreditEntry]
+	SLAHistory                    *dataloadgen.Loader[HistoryKey, []sla.MonthReport]
+}
+
+// HistoryKey asks for the SLA history of a subscription the caller has
+// read: its last Months months.
+type HistoryKey struct {
+	Subscription *models.SupportSubscription
+	Months       int
 }
 
 // Sources are what the loaders read from.
@@ -72,6 +81,7 @@ func build(src Sources, opts ...dataloadgen.Option) *Loaders {
 		BalanceByCustomerID:           dataloadgen.NewLoader(all(src.Ledger.BalancesByCustomerIDs), opts...),
 		SettlementsByCustomerID:       dataloadgen.NewLoader(all(src.Billing.SettlementsByCustomerIDs), opts...),
 		CreditByMonth:                 dataloadgen.NewLoader(all(src.Ledger.EarnedByMonths), opts...),
+		SLAHistory:                    dataloadgen.NewLoader(histories(s), opts...),
 	}
 }
 
@@ -84,6 +94,34 @@ func all[K comparable, V any](fetch func(context.Context, []K) ([]V, error)) fun
 			return nil, []error{err}
 		}
 		return vals, nil
+	}
+}
+
+// histories batches SLA histories: one store call (three queries) per
+// distinct number of months asked for; an error fails only its own keys.
+func histories(s *store.Store) func(context.Context, []HistoryKey) ([][]sla.MonthReport, []error) {
+	return func(ctx context.Context, keys []HistoryKey) ([][]sla.MonthReport, []error) {
+		out := make([][]sla.MonthReport, len(keys))
+		errs := make([]error, len(keys))
+		byMonths := make(map[int][]int)
+		for i, k := range keys {
+			byMonths[k.Months] = append(byMonths[k.Months], i)
+		}
+		for n, idx := range byMonths {
+			subs := make([]*models.SupportSubscription, len(idx))
+			for j, i := range idx {
+				subs[j] = keys[i].Subscription
+			}
+			reports, err := s.SLAHistories(ctx, subs, n)
+			for j, i := range idx {
+				if err != nil {
+					errs[i] = err
+				} else {
+					out[i] = reports[j]
+				}
+			}
+		}
+		return out, errs
 	}
 }
 
