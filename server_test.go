@@ -452,9 +452,21 @@ func TestRequestLimits(t *testing.T) {
 		}
 	})
 	t.Run("too complex", func(t *testing.T) {
-		res := s.gql(s.sales(), `{ customers(first: 100) { edges { node { id name licenses { key } } } } }`, nil)
-		if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Raw, "complexity") {
-			t.Fatalf("got %s", res.Raw)
+		for _, q := range []string{
+			`{ customers(first: 100) { edges { node { id name licenses { key } } } } }`,
+			`{ tickets(first: 30) { edges { node { id subject } } } }`,
+			`{ priorityQueue(first: 30) { id subject } }`,
+			`{ creditLedger(customerId: "c", first: 30) { edges { node { id kind } } } }`,
+			`{ supportSubscription(id: "s") { slaHistory(months: 36) { month status } } }`,
+		} {
+			res := s.gql(s.sales(), q, nil)
+			if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Raw, "complexity") {
+				t.Errorf("%s: got %s", q, res.Raw)
+			}
+		}
+		// Within the limit: the default history is 12 months.
+		if res := s.gql(s.sales(), `{ supportSubscription(id: "s") { slaHistory(months: 3) { month status } } }`, nil); strings.Contains(res.Raw, "complexity") {
+			t.Errorf("a 3-month history refused: %s", res.Raw)
 		}
 	})
 	t.Run("page too large", func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/graph/generated"
+	"github.com/prioritysupport/backend/graph/model"
 	"github.com/prioritysupport/backend/logging"
 	"github.com/prioritysupport/backend/metrics"
 	"github.com/prioritysupport/backend/models"
@@ -59,6 +60,23 @@ func NewHandler(r *Resolver, opts HandlerOptions) *handler.Server {
 	cfg.Complexity.Customer.SupportSubscriptions = func(child int) int { return 1 + 3*child }
 	cfg.Complexity.Customer.Licenses = func(child int) int { return 1 + 3*child }
 	cfg.Complexity.SupportSubscription.StatusHistory = func(child int) int { return 1 + 5*child }
+	cfg.Complexity.SupportSubscription.SLAHistory = func(child int, months *int) int {
+		n := 12 // the schema's default
+		if months != nil {
+			n = *months
+		}
+		return 1 + max(n, 1)*child
+	}
+	cfg.Complexity.Query.Tickets = func(child int, _ *model.TicketFilter, first *int, _ *string) int {
+		return 1 + pageSize(first)*child
+	}
+	cfg.Complexity.Query.PriorityQueue = func(child int, first *int) int { return 1 + pageSize(first)*child }
+	cfg.Complexity.Query.CreditLedger = func(child int, _ *string, first *int, _ *string) int {
+		return 1 + pageSize(first)*child
+	}
+	cfg.Complexity.Customer.Settlements = func(child int) int { return 1 + 5*child }
+	cfg.Complexity.Ticket.Messages = func(child int) int { return 1 + 5*child }
+	cfg.Complexity.Ticket.Clocks = func(child int) int { return 1 + 5*child }
 
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
