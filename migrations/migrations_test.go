@@ -21,6 +21,12 @@ import (
 var tables = []string{"customers", "licenses", "support_subscriptions", "subscription_domains", "subscription_status_changes",
 	"tickets", "ticket_messages", "ticket_actions", "sla_clocks", "credit_entries", "sla_months", "stripe_events", "settlements", "ticket_message_refs"}
 
+// emptyDatabases return the URL of a new, empty database of each dialect.
+var emptyDatabases = map[string]func(*testing.T) string{
+	"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") },
+	"postgres": func(t *testing.T) string { return testdb.EmptyPostgres(t) },
+}
+
 // migrationCount returns how many migrations db's dialect has.
 func migrationCount(t *testing.T, db *bun.DB) int {
 	t.Helper()
@@ -32,10 +38,7 @@ func migrationCount(t *testing.T, db *bun.DB) int {
 }
 
 func TestUpCreatesTheSchemaOnce(t *testing.T) {
-	for name, databaseURL := range map[string]func(*testing.T) string{
-		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") },
-		"postgres": func(t *testing.T) string { return testdb.EmptyPostgres(t) },
-	} {
+	for name, databaseURL := range emptyDatabases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			db, err := store.Open(ctx, databaseURL(t))
@@ -100,10 +103,7 @@ func TestConcurrentReplicasMigrateOnce(t *testing.T) {
 // ticket_message_refs fills it from the messages stored before it, on both
 // dialects (each splits the space-separated ids its own way).
 func TestMessageRefsBackfill(t *testing.T) {
-	for name, databaseURL := range map[string]func(*testing.T) string{
-		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") },
-		"postgres": func(t *testing.T) string { return testdb.EmptyPostgres(t) },
-	} {
+	for name, databaseURL := range emptyDatabases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			db, err := store.Open(ctx, databaseURL(t))
