@@ -15,6 +15,7 @@ type tasks struct {
 
 var _ jobs.Tasks = tasks{}
 
+// ActivateDue activates the pending subscriptions whose start has come.
 func (t tasks) ActivateDue(ctx context.Context) error {
 	n, err := t.app.Store.ActivateDue(ctx)
 	if n > 0 {
@@ -23,11 +24,13 @@ func (t tasks) ActivateDue(ctx context.Context) error {
 	return err
 }
 
+// ScanSLAAlerts publishes the alerts of clocks close to or past their target.
 func (t tasks) ScanSLAAlerts(ctx context.Context) error {
 	_, err := t.app.Store.ScanSLAAlerts(ctx)
 	return err
 }
 
+// DueMonths lists the subscription-months whose cutoff has passed and that are not final.
 func (t tasks) DueMonths(ctx context.Context) ([]jobs.MonthRef, error) {
 	due, err := t.app.Store.DueMonths(ctx)
 	if err != nil {
@@ -40,6 +43,7 @@ func (t tasks) DueMonths(ctx context.Context) ([]jobs.MonthRef, error) {
 	return refs, nil
 }
 
+// EvaluateMonth finalises a month and credits it when it was missed.
 func (t tasks) EvaluateMonth(ctx context.Context, subscriptionID, month string) error {
 	r, err := t.app.Evaluator.EvaluateMonth(ctx, subscriptionID, month)
 	if err == nil && !r.Met {
@@ -48,6 +52,7 @@ func (t tasks) EvaluateMonth(ctx context.Context, subscriptionID, month string) 
 	return err
 }
 
+// SettleStripe finishes the Stripe work left pending.
 func (t tasks) SettleStripe(ctx context.Context) error {
 	return t.app.Billing.SettleStripe(ctx)
 }
