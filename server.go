@@ -154,11 +154,8 @@ func serve(cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeDB()
-	if n, err := app.Store.ActivateDue(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		log.Info("activated subscriptions whose start date has come", "count", n)
-	}
+	// The jobs also activate subscriptions whose start has come, right after
+	// start and then every minute.
 	if err := jobs.Migrate(ctx, app.Store.DB(), cfg.DatabaseURL); err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/models"
@@ -291,7 +290,7 @@ func (l *Ledger) EarnedFor(ctx context.Context, subscriptionID string, months []
 // sees only its own customer's entries (nil for others). It returns
 // UNAUTHENTICATED or FORBIDDEN for a caller with no role that may read.
 func (l *Ledger) EarnedByMonths(ctx context.Context, keys []SubscriptionMonth) ([]*models.CreditEntry, error) {
-	scope, err := readScope(ctx)
+	scope, err := store.ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +331,7 @@ func (l *Ledger) EarnedByMonths(ctx context.Context, keys []SubscriptionMonth) (
 // user every customer but its own, read as a zero balance. It returns
 // UNAUTHENTICATED or FORBIDDEN for a caller with no role that may read.
 func (l *Ledger) BalancesByCustomerIDs(ctx context.Context, ids []string) ([]models.Money, error) {
-	scope, err := readScope(ctx)
+	scope, err := store.ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -546,7 +545,7 @@ func duplicateError(e Entry) error {
 // write lock from BEGIN.
 func lockCustomer(ctx context.Context, tx bun.Tx, customerID string) error {
 	q := tx.NewSelect().TableExpr("customers AS c").Column("c.id").Where("c.id = ?", customerID)
-	if tx.Dialect().Name() == dialect.PG {
+	if store.IsPostgres(tx) {
 		q = q.For("NO KEY UPDATE")
 	}
 	var id string
@@ -616,17 +615,11 @@ func (l *Ledger) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	return store.InTx(ctx, l.db, fn)
 }
 
-// readScope returns the customer a reading caller is confined to: "" for
-// staff, its own customer for a customer user (the store's rule).
-func readScope(ctx context.Context) (string, error) {
-	return store.ReadScope(ctx)
-}
-
 // readableCustomer returns the customer whose ledger the caller asks for:
 // its own for a customer user (customerID "" or its own id, NOT_FOUND for
 // another), customerID for staff (BAD_USER_INPUT when empty).
 func readableCustomer(ctx context.Context, customerID string) (string, error) {
-	scope, err := readScope(ctx)
+	scope, err := store.ReadScope(ctx)
 	switch {
 	case err != nil:
 		return "", err

@@ -25,10 +25,6 @@ func (s *Service) CreateSubscription(ctx context.Context, in models.Subscription
 	}
 	if err := s.SyncSubscription(ctx, sub.ID); err != nil {
 		s.log().WarnContext(ctx, "new subscription not linked to Stripe yet; the settle job retries", "subscription_id", sub.ID, "err", err)
-		return sub, nil
-	}
-	if linked, err := findSubscription(ctx, s.DB, sub.ID); err == nil {
-		sub = linked
 	}
 	return sub, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/models"
@@ -370,15 +369,15 @@ func (s *Service) ensureStripeCustomer(ctx context.Context, cust *models.Custome
 	return id, nil
 }
 
-// location returns the IANA zone, or UTC (logged) for one that does not
-// load.
+// location returns the time zone of the store's support calendar for zone,
+// or UTC (logged) for one that does not load.
 func (s *Service) location(zone string) *time.Location {
-	loc, err := time.LoadLocation(zone)
+	cal, err := s.Store.Calendar(zone)
 	if err != nil {
 		s.log().Error("billing: unknown SLA time zone, using UTC", "zone", zone, "err", err)
 		return time.UTC
 	}
-	return loc
+	return cal.Location()
 }
 
 // now returns the service clock in UTC, to the microsecond both databases
@@ -436,7 +435,7 @@ func subscriptionByStripeID(ctx context.Context, tx bun.Tx, stripeID string) (*m
 	}
 	sub := new(models.SupportSubscription)
 	q := tx.NewSelect().Model(sub).Where("s.stripe_subscription_id = ?", stripeID)
-	if tx.Dialect().Name() == dialect.PG {
+	if store.IsPostgres(tx) {
 		q = q.For("UPDATE")
 	}
 	switch err := q.Scan(ctx); {

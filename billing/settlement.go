@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/store"
 )
 
 // Settlement messages kept in last_error.
@@ -75,7 +76,7 @@ func (s *Service) RetrySettlements(ctx context.Context) error {
 // a customer user only its own (nil for others). It returns
 // UNAUTHENTICATED or FORBIDDEN for a caller with no role that may read.
 func (s *Service) SettlementsByCustomerIDs(ctx context.Context, ids []string) ([][]*models.Settlement, error) {
-	scope, err := readScope(ctx)
+	scope, err := store.ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}

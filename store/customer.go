@@ -37,7 +37,7 @@ func (s *Store) CreateCustomer(ctx context.Context, in models.CustomerInput) (*m
 // FindCustomer returns one customer the caller may see, or NOT_FOUND (also
 // for another customer's id), UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) FindCustomer(ctx context.Context, id string) (*models.Customer, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (s *Store) FindCustomer(ctx context.Context, id string) (*models.Customer, 
 // CustomersByIDs returns the customers with the given ids that the caller
 // may see, in the order of ids; a missing or hidden one is nil.
 func (s *Store) CustomersByIDs(ctx context.Context, ids []string) ([]*models.Customer, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ type CustomerPage struct {
 // whose subscription domains contains search (case-insensitive). It returns
 // BAD_USER_INPUT for a bad page size or cursor.
 func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*CustomerPage, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,8 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
-// isPostgres reports whether db speaks PostgreSQL.
-func isPostgres(db bun.IDB) bool {
+// IsPostgres reports whether db (a database, connection or transaction)
+// speaks PostgreSQL rather than SQLite.
+func IsPostgres(db bun.IDB) bool {
 	return db.Dialect().Name() == dialect.PG
 }

@@ -34,7 +34,7 @@ func (s *Store) FinalizeMonth(ctx context.Context, subscriptionID, month string,
 	err = s.inTx(ctx, func(tx bun.Tx) error {
 		sub := new(models.SupportSubscription)
 		q := tx.NewSelect().Model(sub).Where("s.id = ?", subscriptionID)
-		if isPostgres(tx) {
+		if IsPostgres(tx) {
 			q = q.For("UPDATE")
 		}
 		if err := q.Scan(ctx); errors.Is(err, sql.ErrNoRows) {

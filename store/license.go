@@ -72,7 +72,7 @@ func customerExists(ctx context.Context, tx bun.Tx, id string) error {
 // LicensesByCustomerIDs returns, for each customer id in order, the licenses
 // the caller may see, newest validity first.
 func (s *Store) LicensesByCustomerIDs(ctx context.Context, ids []string) ([][]*models.License, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}

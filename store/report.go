@@ -142,6 +142,10 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.Sup
 		Scan(ctx, &opened); err != nil {
 		return nil, err
 	}
+	openedBySub := make(map[string][]time.Time, len(ids))
+	for _, o := range opened {
+		openedBySub[o.SubscriptionID] = append(openedBySub[o.SubscriptionID], o.OpenedAt)
+	}
 	var frozenRows []*models.SLAMonth
 	if err := db.NewSelect().Model(&frozenRows).Where("sm.subscription_id IN (?) AND sm.month IN (?)", bun.In(ids), bun.In(all)).Scan(ctx); err != nil {
 		return nil, err
@@ -156,10 +160,8 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.Sup
 		}
 		cal := terms[i].Calendar
 		received := make(map[string]int, len(months[i]))
-		for _, o := range opened {
-			if o.SubscriptionID == sub.ID {
-				received[cal.Month(o.OpenedAt)]++
-			}
+		for _, at := range openedBySub[sub.ID] {
+			received[cal.Month(at)]++
 		}
 		out[i] = make([]sla.MonthReport, len(months[i]))
 		for j, m := range months[i] {

@@ -135,16 +135,10 @@ func InTx(ctx context.Context, db *bun.DB, fn func(tx bun.Tx) error) error {
 	return nil
 }
 
-// readScope returns the customer id a reading caller is confined to: ""
+// ReadScope returns the customer id a reading caller is confined to: ""
 // for staff (support, sales, admin), the caller's own customer id for a
 // customer user. It returns UNAUTHENTICATED without a caller and FORBIDDEN
 // for a caller with no role that may read.
-func readScope(ctx context.Context) (string, error) {
-	return ReadScope(ctx)
-}
-
-// ReadScope is readScope, for the services built on the store (billing),
-// so that every package scopes reads by the same rule.
 func ReadScope(ctx context.Context) (string, error) {
 	c, err := auth.Require(ctx)
 	if err != nil {
@@ -160,7 +154,7 @@ func ReadScope(ctx context.Context) (string, error) {
 	}
 }
 
-// scoped limits a query to the scope readScope returned, by the column that
+// scoped limits a query to the scope ReadScope returned, by the column that
 // holds the customer id (customer_id, or the customers table's own id).
 func scoped(q *bun.SelectQuery, column, customerID string) *bun.SelectQuery {
 	if customerID == "" {

@@ -270,7 +270,7 @@ func (s *Store) ActivateDue(ctx context.Context) (int, error) {
 // FindSubscription returns one subscription the caller may see, or
 // NOT_FOUND (also for another customer's), UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) FindSubscription(ctx context.Context, id string) (*models.SupportSubscription, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func (s *Store) FindSubscription(ctx context.Context, id string) (*models.Suppor
 // SubscriptionsByCustomerIDs returns, for each customer id in order, the
 // subscriptions the caller may see, newest first.
 func (s *Store) SubscriptionsByCustomerIDs(ctx context.Context, ids []string) ([][]*models.SupportSubscription, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (s *Store) SubscriptionsByCustomerIDs(ctx context.Context, ids []string) ([
 // domains in its set (for an ended subscription, the set it ended with),
 // sorted.
 func (s *Store) DomainsBySubscriptionIDs(ctx context.Context, ids []string) ([][]string, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func (s *Store) DomainsBySubscriptionIDs(ctx context.Context, ids []string) ([][
 // StatusChangesBySubscriptionIDs returns, for each subscription id in order,
 // the changes of its status the caller may see, oldest first.
 func (s *Store) StatusChangesBySubscriptionIDs(ctx context.Context, ids []string) ([][]*models.SubscriptionStatusChange, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +344,7 @@ func (s *Store) StatusChangesBySubscriptionIDs(ctx context.Context, ids []string
 // lockDomains takes the PostgreSQL transaction lock that serialises domain
 // changes; on SQLite the immediate transaction holds the lock already.
 func lockDomains(ctx context.Context, tx bun.Tx) error {
-	if !isPostgres(tx) {
+	if !IsPostgres(tx) {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", domainLockKey)
@@ -358,7 +358,7 @@ func lockDomains(ctx context.Context, tx bun.Tx) error {
 func liveSubscription(ctx context.Context, tx bun.Tx, id string) (*models.SupportSubscription, error) {
 	sub := new(models.SupportSubscription)
 	q := tx.NewSelect().Model(sub).Where("s.id = ?", id)
-	if isPostgres(tx) {
+	if IsPostgres(tx) {
 		q = q.For("UPDATE")
 	}
 	err := q.Scan(ctx)

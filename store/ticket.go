@@ -52,7 +52,7 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 				return err
 			}
 		case ancestor:
-			if err := s.reopenFrom(ctx, tx, t, in, now); err != nil {
+			if err := s.takeOpening(ctx, tx, t, in, now); err != nil {
 				return err
 			}
 		}
@@ -110,7 +110,7 @@ func duplicateOf(ctx context.Context, db bun.IDB, messageID string) (models.Inge
 // subject's token names, else nil.
 func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models.Ticket, ancestor bool, err error) {
 	var id string
-	if refs := append(append([]string(nil), in.InReplyTo...), in.References...); len(refs) > 0 {
+	if refs := threadIDs(in); len(refs) > 0 {
 		err := tx.NewSelect().Model((*models.Message)(nil)).Column("m.ticket_id").
 			Where("m.message_id IN (?)", bun.In(refs)).OrderExpr("m.received_at DESC, m.id DESC").Limit(1).Scan(ctx, &id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -194,7 +194,7 @@ func saveRefs(ctx context.Context, tx bun.Tx, ticketID string, in models.Inbound
 // share the first's id, so whichever commits first, the other sees it. On
 // SQLite write transactions are serial already.
 func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
-	if !isPostgres(tx) {
+	if !IsPostgres(tx) {
 		return nil
 	}
 	ids := append(threadIDs(in), in.MessageID)
@@ -213,12 +213,12 @@ func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 	return nil
 }
 
-// reopenFrom makes in, a message that a stored reply answers and that was
+// takeOpening makes in, a message that a stored reply answers and that was
 // delivered after it, the ticket's opening message when it is a customer's
 // (not machine-sent) and earlier than the ticket's first customer message:
 // the ticket's owner, priority, requester, subject and opening time are then
 // decided from it, as openTicket would have.
-func (s *Store) reopenFrom(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail, now time.Time) error {
+func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail, now time.Time) error {
 	if in.Direction != models.FromCustomer || in.Machine != models.MachineNone {
 		return nil
 	}
@@ -233,13 +233,8 @@ func (s *Store) reopenFrom(ctx context.Context, tx bun.Tx, t *models.Ticket, in 
 	case !in.ReceivedAt.Before(first.ReceivedAt):
 		return nil
 	}
-	cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
-	if err != nil {
+	if err := assignCoverage(ctx, tx, t, in); err != nil {
 		return err
-	}
-	t.CustomerID, t.SubscriptionID, t.Priority = "", "", false
-	if cover != nil {
-		t.CustomerID, t.SubscriptionID, t.Priority = cover.customerID, cover.subscriptionID, cover.priority
 	}
 	t.RequesterEmail, t.Subject, t.UpdatedAt = in.From, in.Subject, now
 	if in.ReceivedAt.Before(t.OpenedAt) {
@@ -264,7 +259,7 @@ func (s *Store) reopenFrom(ctx context.Context, tx bun.Tx, t *models.Ticket, in 
 func lockTicket(ctx context.Context, tx bun.Tx, id string) (*models.Ticket, error) {
 	t := new(models.Ticket)
 	q := tx.NewSelect().Model(t).Where("t.id = ?", id)
-	if isPostgres(tx) {
+	if IsPostgres(tx) {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {
@@ -285,19 +280,28 @@ func (s *Store) openTicket(ctx context.Context, tx bun.Tx, in models.InboundEmai
 		if len(in.To) > 0 {
 			t.RequesterEmail = in.To[0]
 		}
-	} else {
-		cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
-		if err != nil {
-			return nil, err
-		}
-		if cover != nil {
-			t.CustomerID, t.SubscriptionID, t.Priority = cover.customerID, cover.subscriptionID, cover.priority
-		}
+	} else if err := assignCoverage(ctx, tx, t, in); err != nil {
+		return nil, err
 	}
 	if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// assignCoverage gives t the owner and priority that in, a customer's
+// opening message, decides: who covered its sender's domain when it was
+// received (nobody: no customer, not priority).
+func assignCoverage(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail) error {
+	cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
+	if err != nil {
+		return err
+	}
+	t.CustomerID, t.SubscriptionID, t.Priority = "", "", false
+	if cover != nil {
+		t.CustomerID, t.SubscriptionID, t.Priority = cover.customerID, cover.subscriptionID, cover.priority
+	}
+	return nil
 }
 
 // coverage is who covered a sender's domain at one instant.

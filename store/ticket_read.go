@@ -16,7 +16,7 @@ import (
 // FindTicket returns one ticket the caller may see, or NOT_FOUND (also for
 // another customer's), UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) FindTicket(ctx context.Context, id string) (*models.Ticket, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ type TicketPage struct {
 // only its own), newest first, narrowed by f. It returns BAD_USER_INPUT for
 // a bad page size, cursor or date range, UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) FindTickets(ctx context.Context, f models.TicketFilter, page Page) (*TicketPage, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Store) PriorityQueue(ctx context.Context, first int) ([]*models.Ticket,
 // TicketsByIDs returns the tickets with the given ids that the caller may
 // see, in the order of ids; a missing or hidden one is nil.
 func (s *Store) TicketsByIDs(ctx context.Context, ids []string) ([]*models.Ticket, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Store) TicketsByIDs(ctx context.Context, ids []string) ([]*models.Ticke
 // MessagesByTicketIDs returns, for each ticket id in order, the messages
 // the caller may see, oldest first.
 func (s *Store) MessagesByTicketIDs(ctx context.Context, ids []string) ([][]*models.Message, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (s *Store) MessagesByTicketIDs(ctx context.Context, ids []string) ([][]*mod
 // ClocksByTicketIDs returns, for each ticket id in order, the SLA clocks the
 // caller may see, in sequence.
 func (s *Store) ClocksByTicketIDs(ctx context.Context, ids []string) ([][]*models.Clock, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (s *Store) ClocksByTicketIDs(ctx context.Context, ids []string) ([][]*model
 // SubscriptionsByIDs returns the subscriptions with the given ids that the
 // caller may see, in the order of ids; a missing or hidden one is nil.
 func (s *Store) SubscriptionsByIDs(ctx context.Context, ids []string) ([]*models.SupportSubscription, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ type SLAAlert struct {
 // with the caller's scope, when its event arrives. It returns NOT_FOUND for
 // another customer's id, UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) WatchTickets(ctx context.Context, customerID string) (<-chan *models.Ticket, error) {
-	scope, err := readScope(ctx)
+	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
