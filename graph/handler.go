@@ -5,17 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"runtime/debug"
-	"strings"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	coderws "github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -105,49 +101,6 @@ func NewHandler(r *Resolver, opts HandlerOptions) *handler.Server {
 		return errors.New("panic in resolver")
 	})
 	return srv
-}
-
-// websocketTransport serves GraphQL subscriptions over websocket
-// (graphql-transport-ws, and the older graphql-ws). The token comes in the
-// connection_init payload, as browsers cannot set headers on a websocket;
-// a connection without a valid one is closed before any operation runs.
-func websocketTransport(opts HandlerOptions) transport.Websocket {
-	var patterns []string
-	for _, o := range opts.Origins {
-		if u, err := url.Parse(o); err == nil && u.Host != "" {
-			patterns = append(patterns, u.Host)
-		} else if o == "*" {
-			patterns = append(patterns, "*")
-		}
-	}
-	return transport.Websocket{
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{OriginPatterns: patterns}},
-		KeepAlivePingInterval: 20 * time.Second,
-		InitTimeout:           10 * time.Second,
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if opts.Verify == nil {
-				return nil, nil, errors.New("subscriptions are not enabled")
-			}
-			token, ok := strings.CutPrefix(strings.TrimSpace(p.Authorization()), "Bearer ")
-			if !ok || token == "" {
-				return nil, nil, errors.New(`connection_init needs {"Authorization": "Bearer <token>"}`)
-			}
-			caller, err := opts.Verify(strings.TrimSpace(token))
-			if err != nil {
-				return nil, nil, errors.New(models.ErrorMessage(err))
-			}
-			ctx = auth.WithCaller(ctx, caller)
-			if !caller.ExpiresAt.IsZero() {
-				// The connection ends with the token: gqlgen closes it
-				// when its context is done, with this reason.
-				ctx = transport.AppendCloseReason(ctx, "token expired")
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithDeadline(ctx, caller.ExpiresAt)
-				context.AfterFunc(ctx, cancel) // releases the timer when the connection ends first
-			}
-			return ctx, nil, nil
-		},
-	}
 }
 
 // pageSize is the page size a list argument asks for, as the store reads it.
