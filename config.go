@@ -32,13 +32,21 @@ type Config struct {
 	SLATimezone     string
 	WebmailDomains  []string
 	GraphiQL        bool
-	ComplexityLimit int
+	GraphQLLimits   graph.Limits
 	MaxBodyBytes    int64
 	InboundSecret   []byte
 	InboundMaxBytes int64
-	Holidays        []string
-	Stripe          billing.StripeConfig
-	WebhookSecret   string
+	// InboundMaxInflightBytes caps the inbound message bodies read at once.
+	InboundMaxInflightBytes int64
+	Holidays                []string
+	Stripe                  billing.StripeConfig
+	WebhookSecret           string
+	// MetricsAddr is the separate listener of /metrics (PS_METRICS_ADDR);
+	// when set, the main listener does not serve /metrics. Empty means none.
+	MetricsAddr string
+	// MetricsToken is the bearer token /metrics asks for (PS_METRICS_TOKEN);
+	// empty means none. It is never logged.
+	MetricsToken string
 	// OptOutFrom is when early-access customers may start to opt out
 	// (PS_EARLY_ACCESS_OPT_OUT_FROM); zero means any time.
 	OptOutFrom time.Time
@@ -58,6 +66,9 @@ const devInboundSecret = "development-inbound-secret"
 // minInboundSecretBytes is the shortest PS_INBOUND_SECRET production takes.
 const minInboundSecretBytes = 16
 
+// minMetricsTokenBytes is the shortest PS_METRICS_TOKEN production takes.
+const minMetricsTokenBytes = 32
+
 // LoadConfig reads the configuration from getenv and checks every value. It
 // returns one error per bad value, each naming its variable and saying what
 // is expected, and never quoting a secret.
@@ -67,13 +78,14 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
 	cfg := Config{
-		Addr:            or(getenv("PS_ADDR"), ":8080"),
-		DatabaseURL:     getenv("DATABASE_URL"),
-		DataDir:         or(getenv("PS_DATA_DIR"), "data"),
-		SLATimezone:     or(getenv("PS_SLA_TIMEZONE"), "UTC"),
-		ComplexityLimit: graph.DefaultComplexityLimit,
-		MaxBodyBytes:    1 << 20,
-		InboundMaxBytes: inbound.DefaultMaxBytes,
+		Addr:                    or(getenv("PS_ADDR"), ":8080"),
+		DatabaseURL:             getenv("DATABASE_URL"),
+		DataDir:                 or(getenv("PS_DATA_DIR"), "data"),
+		SLATimezone:             or(getenv("PS_SLA_TIMEZONE"), "UTC"),
+		GraphQLLimits:           graph.DefaultLimits(),
+		MaxBodyBytes:            1 << 20,
+		InboundMaxBytes:         inbound.DefaultMaxBytes,
+		InboundMaxInflightBytes: inbound.DefaultMaxInflightBytes,
 		Stripe: billing.StripeConfig{
 			SecretKey: getenv("STRIPE_SECRET_KEY"),
 			APIBase:   getenv("STRIPE_API_BASE"),
@@ -188,13 +200,7 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		}
 		cfg.GraphiQL = b
 	}
-	if v := getenv("PS_GRAPHQL_COMPLEXITY_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 10 {
-			bad("PS_GRAPHQL_COMPLEXITY_LIMIT", "%q is not a whole number of at least 10", v)
-		}
-		cfg.ComplexityLimit = n
-	}
+	loadGraphQLLimits(getenv, bad, &cfg.GraphQLLimits)
 	if v := getenv("PS_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1024 {
@@ -220,6 +226,13 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		}
 		cfg.InboundMaxBytes = n
 	}
+	if v := getenv("PS_INBOUND_MAX_INFLIGHT_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < cfg.InboundMaxBytes {
+			bad("PS_INBOUND_MAX_INFLIGHT_BYTES", "%q is not a whole number of at least PS_INBOUND_MAX_BYTES (%d)", v, cfg.InboundMaxBytes)
+		}
+		cfg.InboundMaxInflightBytes = n
+	}
 	cfg.Holidays = splitList(getenv("PS_SLA_HOLIDAYS"))
 	if _, err := bizhours.New(cfg.SLATimezone, nil, cfg.Holidays); err != nil && len(cfg.Holidays) > 0 {
 		bad("PS_SLA_HOLIDAYS", "want dates like 2026-12-25,2027-01-01: %v", err)
@@ -242,6 +255,25 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		}
 		cfg.OptOutFrom = t
 	}
+	// Metrics: a separate listener, a bearer token, or both.
+	if addr := getenv("PS_METRICS_ADDR"); addr != "" {
+		if host, port, err := net.SplitHostPort(addr); err != nil || !validPort(port) || strings.ContainsAny(host, "/ ") {
+			bad("PS_METRICS_ADDR", "%q is not host:port or :port, like 127.0.0.1:9090", addr)
+		} else if addr == cfg.Addr {
+			bad("PS_METRICS_ADDR", "is PS_ADDR; give the metrics listener an address of its own")
+		} else {
+			cfg.MetricsAddr = addr
+		}
+	}
+	switch token := getenv("PS_METRICS_TOKEN"); {
+	case token == "":
+	case strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+		bad("PS_METRICS_TOKEN", "may hold only printable ASCII characters, no spaces")
+	case cfg.Production && len(token) < minMetricsTokenBytes:
+		bad("PS_METRICS_TOKEN", "is shorter than %d bytes", minMetricsTokenBytes)
+	default:
+		cfg.MetricsToken = token
+	}
 	if cfg.Production && cfg.Stripe.SecretKey != "" && cfg.WebhookSecret == "" {
 		bad("STRIPE_WEBHOOK_SECRET", "production with Stripe needs the webhook endpoint's signing secret")
 	}
@@ -256,6 +288,13 @@ func checkOrigin(o string) error {
 		return errors.New(`is not an origin like "https://dashboard.example.com"`)
 	}
 	return nil
+}
+
+// validPort reports whether p is a port number, 0 to 65535 (0 picks a free
+// port).
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535 && p == strconv.Itoa(n)
 }
 
 // or returns v, or def when v is empty.
@@ -276,4 +315,52 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loadGraphQLLimits overrides the GraphQL request limits in l from the
+// environment; each must be a whole number of at least its floor (the
+// timeout a Go duration of at least a second).
+func loadGraphQLLimits(getenv func(string) string, bad func(name, format string, args ...any), l *graph.Limits) {
+	ints := []struct {
+		name  string
+		floor int
+		into  *int
+	}{
+		{"PS_GRAPHQL_MAX_TOKENS", 100, &l.Tokens},
+		{"PS_GRAPHQL_MAX_DEPTH", 2, &l.Depth},
+		{"PS_GRAPHQL_MAX_SELECTIONS", 10, &l.Selections},
+		{"PS_GRAPHQL_MAX_ALIASES", 1, &l.Aliases},
+		{"PS_GRAPHQL_MAX_OVERLAPS", 1, &l.Overlaps},
+		{"PS_GRAPHQL_MAX_DIRECTIVES", 1, &l.Directives},
+		{"PS_GRAPHQL_COMPLEXITY_LIMIT", 10, &l.Complexity},
+		{"PS_GRAPHQL_MAX_ERRORS", 1, &l.Errors},
+	}
+	for _, v := range ints {
+		s := getenv(v.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < v.floor {
+			bad(v.name, "%q is not a whole number of at least %d", s, v.floor)
+			continue
+		}
+		*v.into = n
+	}
+	if s := getenv("PS_GRAPHQL_MAX_RESPONSE_BYTES"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1024 {
+			bad("PS_GRAPHQL_MAX_RESPONSE_BYTES", "%q is not a whole number of at least 1024", s)
+		} else {
+			l.ResponseBytes = n
+		}
+	}
+	if s := getenv("PS_GRAPHQL_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Second {
+			bad("PS_GRAPHQL_TIMEOUT", "%q is not a duration of at least 1s, like 30s", s)
+		} else {
+			l.Timeout = d
+		}
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/graph"
+	"github.com/prioritysupport/backend/inbound"
 	"github.com/prioritysupport/backend/internal/testdb"
 )
 
@@ -172,4 +174,107 @@ func TestMigrateCommand(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestLoadConfigMetrics(t *testing.T) {
+	production := func(extra map[string]string) map[string]string {
+		env := map[string]string{
+			"PS_ENV": "production", "PS_JWT_HS256_SECRET": testSecret, "PS_JWT_ISSUER": testIssuer,
+			"PS_JWT_AUDIENCE": testAudience, "PS_SUPPORT_DOMAIN": "support.vendor.example", "PS_INBOUND_SECRET": "a-long-enough-inbound-secret",
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return env
+	}
+	t.Run("refused", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			env  map[string]string
+			want string
+		}{
+			{"address without port", map[string]string{"PS_METRICS_ADDR": "9090"}, "PS_METRICS_ADDR: \"9090\" is not host:port"},
+			{"named port", map[string]string{"PS_METRICS_ADDR": "localhost:http"}, "PS_METRICS_ADDR: \"localhost:http\" is not host:port"},
+			{"port out of range", map[string]string{"PS_METRICS_ADDR": "127.0.0.1:70000"}, "PS_METRICS_ADDR: \"127.0.0.1:70000\" is not host:port"},
+			{"a URL", map[string]string{"PS_METRICS_ADDR": "http://127.0.0.1:9090"}, "PS_METRICS_ADDR:"},
+			{"the main address", map[string]string{"PS_ADDR": "127.0.0.1:8080", "PS_METRICS_ADDR": "127.0.0.1:8080"}, "PS_METRICS_ADDR: is PS_ADDR"},
+			{"token with a space", map[string]string{"PS_METRICS_TOKEN": "two words"}, "PS_METRICS_TOKEN: may hold only printable ASCII"},
+			{"token with a control character", map[string]string{"PS_METRICS_TOKEN": "token\x7f"}, "PS_METRICS_TOKEN: may hold only printable ASCII"},
+			{"short token in production", production(map[string]string{"PS_METRICS_TOKEN": "short-metrics-token"}), "PS_METRICS_TOKEN: is shorter than 32 bytes"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				_, errs := LoadConfig(envOf(tt.env))
+				if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), tt.want) {
+					t.Fatalf("errors = %v, want one starting %q", errs, tt.want)
+				}
+				if token := tt.env["PS_METRICS_TOKEN"]; token != "" && strings.Contains(errs[0].Error(), token) {
+					t.Fatalf("the error quotes the token: %v", errs[0])
+				}
+			})
+		}
+	})
+	t.Run("accepted", func(t *testing.T) {
+		for _, tt := range []struct {
+			name        string
+			env         map[string]string
+			addr, token string
+			public      bool
+		}{
+			{"development default: open", nil, "", "", true},
+			{"production default: not served", production(nil), "", "", false},
+			{"short token in development", map[string]string{"PS_METRICS_TOKEN": "dev"}, "", "dev", true},
+			{"production token", production(map[string]string{"PS_METRICS_TOKEN": testMetricsToken}), "", testMetricsToken, true},
+			{"separate listener", production(map[string]string{"PS_METRICS_ADDR": "127.0.0.1:9090"}), "127.0.0.1:9090", "", false},
+			{"any interface, free port", map[string]string{"PS_METRICS_ADDR": ":0"}, ":0", "", false},
+			{"both", production(map[string]string{"PS_METRICS_ADDR": "[::1]:9090", "PS_METRICS_TOKEN": testMetricsToken}), "[::1]:9090", testMetricsToken, false},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				cfg, errs := LoadConfig(envOf(tt.env))
+				if len(errs) > 0 {
+					t.Fatal(errs)
+				}
+				if cfg.MetricsAddr != tt.addr || cfg.MetricsToken != tt.token || cfg.publicMetrics() != tt.public {
+					t.Fatalf("addr %q, token %q, on the main listener %v", cfg.MetricsAddr, cfg.MetricsToken, cfg.publicMetrics())
+				}
+			})
+		}
+	})
+}
+
+func TestLoadConfigRequestLimits(t *testing.T) {
+	cfg, errs := LoadConfig(envOf(nil))
+	if len(errs) > 0 || cfg.GraphQLLimits != graph.DefaultLimits() || cfg.InboundMaxInflightBytes != inbound.DefaultMaxInflightBytes {
+		t.Fatalf("defaults: %+v, %d, %v", cfg.GraphQLLimits, cfg.InboundMaxInflightBytes, errs)
+	}
+	good := map[string]string{
+		"PS_GRAPHQL_MAX_TOKENS": "800", "PS_GRAPHQL_MAX_DEPTH": "9", "PS_GRAPHQL_MAX_SELECTIONS": "300",
+		"PS_GRAPHQL_MAX_ALIASES": "12", "PS_GRAPHQL_MAX_OVERLAPS": "99", "PS_GRAPHQL_MAX_DIRECTIVES": "7",
+		"PS_GRAPHQL_COMPLEXITY_LIMIT": "1234", "PS_GRAPHQL_MAX_ERRORS": "5",
+		"PS_GRAPHQL_MAX_RESPONSE_BYTES": "65536", "PS_GRAPHQL_TIMEOUT": "5s",
+		"PS_INBOUND_MAX_INFLIGHT_BYTES": "104857600",
+	}
+	cfg, errs = LoadConfig(envOf(good))
+	want := graph.Limits{Tokens: 800, Depth: 9, Selections: 300, Aliases: 12, Overlaps: 99, Directives: 7,
+		Complexity: 1234, Errors: 5, ResponseBytes: 65536, Timeout: 5 * time.Second}
+	if len(errs) > 0 || cfg.GraphQLLimits != want || cfg.InboundMaxInflightBytes != 100<<20 {
+		t.Fatalf("got %+v, %d, %v", cfg.GraphQLLimits, cfg.InboundMaxInflightBytes, errs)
+	}
+	bad := map[string]string{
+		"PS_GRAPHQL_MAX_TOKENS": "99", "PS_GRAPHQL_MAX_DEPTH": "1", "PS_GRAPHQL_MAX_SELECTIONS": "x",
+		"PS_GRAPHQL_MAX_ALIASES": "0", "PS_GRAPHQL_MAX_OVERLAPS": "-3", "PS_GRAPHQL_MAX_DIRECTIVES": "1.5",
+		"PS_GRAPHQL_COMPLEXITY_LIMIT": "9", "PS_GRAPHQL_MAX_ERRORS": "0",
+		"PS_GRAPHQL_MAX_RESPONSE_BYTES": "1023", "PS_GRAPHQL_TIMEOUT": "500ms",
+		"PS_INBOUND_MAX_INFLIGHT_BYTES": "1048576",
+	}
+	_, errs = LoadConfig(envOf(bad))
+	reported := map[string]bool{}
+	for _, err := range errs {
+		name, _, _ := strings.Cut(err.Error(), ":")
+		reported[name] = true
+	}
+	for name := range bad {
+		if !reported[name] {
+			t.Errorf("%s=%q not reported: %v", name, bad[name], errs)
+		}
+	}
 }

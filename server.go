@@ -5,11 +5,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,12 +79,13 @@ func (a *App) Handler() http.Handler {
 	gql := graph.NewHandler(&graph.Resolver{
 		Store: a.Store, Events: a.Events, Ledger: a.Ledger, Evaluator: a.Evaluator, Billing: a.Billing,
 	}, graph.HandlerOptions{
-		Introspection:   a.Config.GraphiQL,
-		ComplexityLimit: a.Config.ComplexityLimit,
-		Logger:          a.Log,
-		Metrics:         a.Metrics,
-		Verify:          a.Verifier.Verify,
-		Origins:         a.Config.CORSOrigins,
+		Introspection: a.Config.GraphiQL,
+		Suggestions:   !a.Config.Production,
+		Limits:        a.Config.GraphQLLimits,
+		Logger:        a.Log,
+		Metrics:       a.Metrics,
+		Verify:        a.Verifier.Verify,
+		Origins:       a.Config.CORSOrigins,
 	})
 	var api http.Handler = gql
 	api = loaders.Middleware(loaders.Sources{Store: a.Store, Ledger: a.Ledger, Billing: a.Billing}, a.LoaderWait)(api)
@@ -97,23 +101,85 @@ func (a *App) Handler() http.Handler {
 		httperr.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
 	mux.Handle("GET /readyz", a.Metrics.Instrument("readyz", http.HandlerFunc(a.readyz)))
-	mux.Handle("/inbound/email", a.Metrics.Instrument("inbound_email", &inbound.Handler{
+	mux.Handle("/inbound/email", a.Metrics.Instrument("inbound_email", inbound.NewHandler(inbound.Handler{
 		Store: a.Store, Secret: a.Config.InboundSecret, SupportDomain: a.Config.SupportDomain,
 		MaxBytes: a.Config.InboundMaxBytes, Log: a.Log,
-	}))
+	}, a.Config.InboundMaxInflightBytes)))
 	// Not behind limitBody: the handler reads at most
 	// billing.MaxWebhookBytes itself and needs the exact bytes Stripe signed.
 	mux.Handle("POST /webhooks/stripe", a.Metrics.Instrument("stripe_webhook", a.Billing.WebhookHandler()))
-	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if a.Config.publicMetrics() {
+		mux.Handle("GET /metrics", a.metricsHandler())
+	}
+	return logging.Middleware(a.Log)(corsPolicy(a.Config.CORSOrigins).Handler(mux))
+}
 
-	c := cors.New(cors.Options{
-		AllowedOrigins: a.Config.CORSOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", logging.HeaderRequestID},
-		ExposedHeaders: []string{logging.HeaderRequestID},
-		MaxAge:         600,
+// corsPolicy returns the CORS policy of the HTTP endpoints. It allows the
+// origins graph.OriginAllowed allows, the rule the GraphQL websocket
+// follows too: none when the list is empty (rs/cors would read an empty
+// AllowedOrigins as any origin), every one for "*" (development only).
+// Allowed request headers are the token, the body type, the request id
+// and the W3C trace context and baggage headers.
+func corsPolicy(origins []string) *cors.Cors {
+	return cors.New(cors.Options{
+		AllowOriginFunc: func(origin string) bool { return graph.OriginAllowed(origins, origin) },
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:  []string{"Authorization", "Content-Type", logging.HeaderRequestID, "Traceparent", "Tracestate", "Baggage"},
+		ExposedHeaders:  []string{logging.HeaderRequestID},
+		MaxAge:          600,
 	})
-	return logging.Middleware(a.Log)(c.Handler(mux))
+}
+
+// publicMetrics reports whether the main listener serves /metrics: not
+// when a separate listener does (PS_METRICS_ADDR); else with a token
+// (PS_METRICS_TOKEN), or openly in development. Production with neither
+// does not serve it at all (serve logs how to enable it).
+func (c Config) publicMetrics() bool {
+	return c.MetricsAddr == "" && (c.MetricsToken != "" || !c.Production)
+}
+
+// metricsHandler returns the Prometheus handler, behind the bearer token
+// when PS_METRICS_TOKEN is set, on whichever listener serves it.
+func (a *App) metricsHandler() http.Handler {
+	h := a.Metrics.Handler()
+	if a.Config.MetricsToken != "" {
+		h = requireBearer(a.Config.MetricsToken, h)
+	}
+	return h
+}
+
+// MetricsServer returns the server of the separate metrics listener
+// (PS_METRICS_ADDR): GET /metrics and nothing else, with access logs.
+func (a *App) MetricsServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metricsHandler())
+	return &http.Server{
+		Addr:              a.Config.MetricsAddr,
+		Handler:           logging.Middleware(a.Log)(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+}
+
+// requireBearer answers 401 UNAUTHENTICATED unless the request carries
+// "Authorization: Bearer <token>". The comparison is of SHA-256 digests in
+// constant time, so it reveals neither the token nor its length; the
+// token is never logged or echoed.
+func requireBearer(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, got, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			httperr.Write(w, http.StatusUnauthorized, models.CodeUnauthenticated, "metrics need Authorization: Bearer <PS_METRICS_TOKEN>")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // readyz answers 200 when the database answers within two seconds, else
@@ -171,26 +237,47 @@ func serve(cfg Config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	listeners := []listener{{"serve", srv}}
+	if cfg.MetricsAddr != "" {
+		listeners = append(listeners, listener{"serve metrics", app.MetricsServer()})
+	} else if !cfg.publicMetrics() {
+		log.Warn("/metrics is not served: set PS_METRICS_ADDR to serve it on a private address, or PS_METRICS_TOKEN to serve it here to bearers of that token")
+	}
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() {
+			if err := l.srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", l.name, err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+	pending := len(listeners)
 	if err := runner.Start(ctx); err != nil {
-		srv.Close()
+		for _, l := range listeners {
+			l.srv.Close()
+		}
 		return err
 	}
-	log.Info("serving", "addr", cfg.Addr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production, "stripe", app.Billing.Stripe != nil)
+	log.Info("serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production, "stripe", app.Billing.Stripe != nil)
 	var serveErr error
 	select {
-	case err := <-errc:
-		serveErr = fmt.Errorf("serve: %w", err)
+	case serveErr = <-errc:
+		pending--
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if serveErr == nil {
-		if err := srv.Shutdown(shutdownCtx); err != nil {
+	// Every listener stops together, also when one of them failed.
+	for _, l := range listeners {
+		if err := l.srv.Shutdown(shutdownCtx); err != nil && serveErr == nil {
 			serveErr = fmt.Errorf("shutdown: %w", err)
-		} else if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		}
+	}
+	for ; pending > 0; pending-- {
+		if err := <-errc; err != nil && serveErr == nil {
 			serveErr = err
 		}
 	}
@@ -203,6 +290,12 @@ func serve(cfg Config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listener is one HTTP server serve runs, with the prefix of its errors.
+type listener struct {
+	name string
+	srv  *http.Server
 }
 
 // open connects to the database, migrates it when migrate is set, and

@@ -5,6 +5,7 @@
 package inbound
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/prioritysupport/backend/httperr"
 	"github.com/prioritysupport/backend/logging"
@@ -26,16 +30,52 @@ import (
 // systems (attachments included).
 const DefaultMaxBytes = 25 << 20
 
+// DefaultMaxInflightBytes caps the bytes of message bodies read at once,
+// across requests: an unsigned request must be read whole before its
+// signature can be checked, so this bounds what strangers can make the
+// server hold.
+const DefaultMaxInflightBytes = 64 << 20
+
+// DefaultInflightWait is how long a request waits for room among the
+// bodies in flight before it is answered 503.
+const DefaultInflightWait = 10 * time.Second
+
 // SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body>".
 const SignatureHeader = "X-Signature"
 
-// Handler serves POST /inbound/email.
+// Handler serves POST /inbound/email. Build it with NewHandler.
 type Handler struct {
 	Store         *store.Store
 	Secret        []byte // the PS_INBOUND_SECRET the helpdesk signs with
 	SupportDomain string // mail from it or its subdomains is a support reply
 	MaxBytes      int64  // 0 means DefaultMaxBytes
 	Log           *slog.Logger
+	// InflightWait is how long a request waits for room among the bodies
+	// in flight; 0 means DefaultInflightWait.
+	InflightWait time.Duration
+	// inflight holds a weight for each body being read: its declared
+	// length, or MaxBytes when it declares none.
+	inflight *semaphore.Weighted
+}
+
+// NewHandler returns the handler of h's settings reading at most
+// maxInflight bytes of bodies at once (0 means DefaultMaxInflightBytes; it
+// is raised to the size cap when below it).
+func NewHandler(h Handler, maxInflight int64) *Handler {
+	if h.MaxBytes <= 0 {
+		h.MaxBytes = DefaultMaxBytes
+	}
+	if maxInflight <= 0 {
+		maxInflight = DefaultMaxInflightBytes
+	}
+	if h.InflightWait <= 0 {
+		h.InflightWait = DefaultInflightWait
+	}
+	if h.Log == nil {
+		h.Log = slog.Default()
+	}
+	h.inflight = semaphore.NewWeighted(max(maxInflight, h.MaxBytes))
+	return &h
 }
 
 // Response is the endpoint's answer for a stored (or already stored) message.
@@ -46,9 +86,11 @@ type Response struct {
 }
 
 // ServeHTTP answers 200 with a Response; 401 for a missing or wrong
-// signature; 400 with a reason for a message that cannot be parsed; 413 for
-// one over the size cap; 405 for another method. Nothing is stored unless
-// it answers 200.
+// signature (a missing or malformed one before the body is read); 400 with
+// a reason for a message that cannot be parsed; 413 for one over the size
+// cap; 405 for another method; 503 when too many bytes of other bodies are
+// being read and none frees up in time. Nothing is stored unless it
+// answers 200.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -56,10 +98,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	max := h.MaxBytes
-	if max <= 0 {
-		max = DefaultMaxBytes
+	if !wellFormedSignature(r.Header.Get(SignatureHeader)) {
+		logging.For(r.Context(), h.Log).WarnContext(r.Context(), "inbound email refused: bad signature", "remote_addr", r.RemoteAddr)
+		httperr.Write(w, http.StatusUnauthorized, models.CodeUnauthenticated, "missing or invalid X-Signature")
+		return
+	}
+	if r.ContentLength > max {
+		httperr.Write(w, http.StatusRequestEntityTooLarge, models.CodeBadUserInput, fmt.Sprintf("message is larger than %d bytes", max))
+		return
+	}
+	weight := max
+	if r.ContentLength >= 0 {
+		weight = r.ContentLength
+	}
+	wait, cancel := context.WithTimeout(r.Context(), h.InflightWait)
+	err := h.inflight.Acquire(wait, weight)
+	cancel()
+	if err != nil {
+		logging.For(r.Context(), h.Log).WarnContext(r.Context(), "inbound email refused: too many bytes in flight", "bytes", weight)
+		w.Header().Set("Retry-After", "5")
+		httperr.Write(w, http.StatusServiceUnavailable, CodeBusy, "too many messages are being received at once; retry shortly")
+		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	h.inflight.Release(weight)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -93,6 +155,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	logging.For(r.Context(), h.Log).InfoContext(r.Context(), "inbound email",
 		"ticket_id", res.TicketID, "priority", res.Priority, "duplicate", res.Duplicate, "bytes", len(raw))
 	httperr.JSON(w, http.StatusOK, Response{TicketID: res.TicketID, Priority: res.Priority, Duplicate: res.Duplicate})
+}
+
+// CodeBusy is the code of a 503: the server is receiving too much mail at
+// once; the sender should retry.
+const CodeBusy = "BUSY"
+
+// wellFormedSignature reports whether header has the shape
+// "sha256=<64 hex digits>", so a request that cannot be genuine is refused
+// before its body is read.
+func wellFormedSignature(header string) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok || len(hexSig) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(hexSig)
+	return err == nil
 }
 
 // validSignature checks "sha256=<hex>" against the body's HMAC in constant
