@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -38,8 +37,8 @@ func NewLedger(db *bun.DB, now func() time.Time) *Ledger {
 
 // Limits of the ledger's inputs and pages.
 const (
-	maxKeyLength    = 255  // idempotency keys, references, actors
-	maxReasonLength = 1000 // adjustment reasons, in characters
+	maxKeyLength    = 255                    // idempotency keys, references, actors
+	maxReasonLength = models.MaxReasonLength // adjustment reasons, in characters
 	defaultPageSize = 20
 	maxPageSize     = 100
 	systemActor     = "system"
@@ -89,12 +88,17 @@ type EntryPage struct {
 // checked against the balance under a lock on the customer, so concurrent
 // debits cannot overspend.
 //
+// A credit is checked under the same lock: no entry may take the balance
+// past models.MaxBalanceCents.
+//
 // It returns BAD_USER_INPUT for an invalid entry (unknown kind, a sign the
-// kind does not allow, another currency, no key or reference, an earned
-// entry without subscription and month), NOT_FOUND for an unknown customer
-// or a subscription that is not the customer's, and CONFLICT when a debit
-// exceeds the balance, the key was used for a different entry, or the
-// subscription-month has earned its credit already.
+// kind does not allow, an amount beyond models.MaxBalanceCents either way,
+// another currency, no key or reference, an earned entry without
+// subscription and month), NOT_FOUND for an unknown customer or a
+// subscription that is not the customer's, and CONFLICT when a debit
+// exceeds the balance, a credit would take it past models.MaxBalanceCents,
+// the key was used for a different entry, or the subscription-month has
+// earned its credit already.
 func (l *Ledger) Append(ctx context.Context, e Entry) (*models.CreditEntry, bool, error) {
 	return l.write(ctx, e, 0)
 }
@@ -155,9 +159,12 @@ func (l *Ledger) Balance(ctx context.Context, customerID string) (models.Money, 
 // Adjust adds amountCents (positive or negative, not zero) to a customer's
 // balance as a staff adjustment with a reason, under a new idempotency key,
 // and returns the entry. Only admins may adjust. It returns UNAUTHENTICATED
-// or FORBIDDEN for other callers, BAD_USER_INPUT for a zero amount or a
-// reason that is empty or longer than 1000 characters, NOT_FOUND for an
-// unknown customer, and CONFLICT when a negative amount exceeds the balance.
+// or FORBIDDEN for other callers, BAD_USER_INPUT for a zero amount, an
+// amount beyond models.MaxBalanceCents either way, or a reason that is
+// empty, longer than 1000 characters or holds control characters other than
+// tab and line breaks, NOT_FOUND for an unknown customer, and CONFLICT when
+// a negative amount exceeds the balance or a positive one would take it
+// past models.MaxBalanceCents.
 func (l *Ledger) Adjust(ctx context.Context, customerID string, amountCents int64, reason string) (*models.CreditEntry, error) {
 	return l.AdjustWithKey(ctx, "", customerID, amountCents, reason)
 }
@@ -172,16 +179,19 @@ func (l *Ledger) AdjustWithKey(ctx context.Context, key, customerID string, amou
 	if err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
 	var problems []string
-	if amountCents == 0 {
+	switch {
+	case amountCents == 0:
 		problems = append(problems, "amount must not be zero")
+	case !amountInRange(amountCents):
+		problems = append(problems, amountRangeProblem(amountCents))
 	}
-	switch n := utf8.RuneCountInString(reason); {
-	case n == 0:
+	reason, err = models.NormalizeReason(reason)
+	switch {
+	case err != nil:
+		problems = append(problems, models.ErrorMessage(err))
+	case reason == "":
 		problems = append(problems, "reason is required")
-	case n > maxReasonLength:
-		problems = append(problems, fmt.Sprintf("reason is longer than %d characters", maxReasonLength))
 	}
 	if err := problemsError(problems); err != nil {
 		return nil, err
@@ -435,19 +445,20 @@ func (l *Ledger) appendTx(ctx context.Context, tx bun.Tx, e Entry, upTo int64) (
 		}
 	}
 	amount := e.AmountCents
-	if upTo > 0 || amount < 0 {
-		balance, err := balanceTx(ctx, tx, e.CustomerID)
-		if err != nil {
-			return nil, false, err
+	balance, err := balanceTx(ctx, tx, e.CustomerID)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case upTo > 0:
+		if amount = -min(balance, upTo); amount >= 0 {
+			return nil, false, nil
 		}
-		switch {
-		case upTo > 0:
-			if amount = -min(balance, upTo); amount >= 0 {
-				return nil, false, nil
-			}
-		case balance+amount < 0:
-			return nil, false, models.Errorf(models.CodeConflict, "balance %s is less than %s", money(balance), money(-amount))
-		}
+	case amount < 0 && balance+amount < 0:
+		return nil, false, models.Errorf(models.CodeConflict, "balance %s is less than %s", money(balance), money(-amount))
+	case amount > 0 && amount > models.MaxBalanceCents-balance:
+		return nil, false, models.Errorf(models.CodeConflict, "balance %s plus %s would exceed the largest balance, %s",
+			money(balance), money(amount), money(models.MaxBalanceCents))
 	}
 	entry := &models.CreditEntry{
 		ID:             uuid.Must(uuid.NewV7()).String(),
@@ -491,6 +502,8 @@ func (e *Entry) check(upTo bool) error {
 		problems = append(problems, "the amount of a debit up to an amount is set by the ledger")
 	case !upTo && !e.Kind.AllowsAmount(e.AmountCents):
 		problems = append(problems, fmt.Sprintf("amount %d is not allowed for %s credit", e.AmountCents, e.Kind))
+	case !amountInRange(e.AmountCents):
+		problems = append(problems, amountRangeProblem(e.AmountCents))
 	}
 	if e.Currency != models.MonthlyFee.Currency {
 		problems = append(problems, fmt.Sprintf("currency must be %s", models.MonthlyFee.Currency))
@@ -505,8 +518,8 @@ func (e *Entry) check(upTo bool) error {
 			problems = append(problems, fmt.Sprintf("%s is longer than %d bytes", f.name, maxKeyLength))
 		}
 	}
-	if utf8.RuneCountInString(e.Reason) > maxReasonLength {
-		problems = append(problems, fmt.Sprintf("reason is longer than %d characters", maxReasonLength))
+	if err := models.CheckText("reason", e.Reason, maxReasonLength, true); err != nil {
+		problems = append(problems, models.ErrorMessage(err))
 	}
 	switch {
 	case e.Kind != models.CreditEarned && e.Month != "":
@@ -515,6 +528,19 @@ func (e *Entry) check(upTo bool) error {
 		problems = append(problems, `earned credit needs a subscription and a month "YYYY-MM"`)
 	}
 	return problemsError(problems)
+}
+
+// amountInRange reports whether an entry may carry amountCents: no more
+// than models.MaxBalanceCents either way, the most a balance can hold or
+// give.
+func amountInRange(amountCents int64) bool {
+	return amountCents >= -models.MaxBalanceCents && amountCents <= models.MaxBalanceCents
+}
+
+// amountRangeProblem says why amountCents is out of range.
+func amountRangeProblem(amountCents int64) string {
+	return fmt.Sprintf("amount %d is beyond the largest balance: it must lie between %d and %d cents",
+		amountCents, -models.MaxBalanceCents, models.MaxBalanceCents)
 }
 
 // sameAs returns nil when prev, the entry stored under e's key, is the entry

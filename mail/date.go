@@ -4,6 +4,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+
+	"github.com/prioritysupport/backend/models"
 )
 
 // fallbackLayouts are date forms that mail programs and relays write but
@@ -49,9 +51,19 @@ func receivedDate(value string) time.Time {
 }
 
 // parseDate returns the RFC 5322 date in s (obsolete forms included) in the
-// zone it was written in, or zero when s holds none. Runs of whitespace and
-// folding are collapsed and trailing "(comments)" ignored.
+// zone it was written in, or zero when s holds none or one outside the
+// window of accepted times (models.TimeWindow: a year past 9999 in UTC could
+// not even be read back from SQLite). Runs of whitespace and folding are
+// collapsed and trailing "(comments)" ignored.
 func parseDate(s string) time.Time {
+	if t := parseAnyDate(s); models.InTimeWindow(t) {
+		return t
+	}
+	return time.Time{}
+}
+
+// parseAnyDate is parseDate without the window.
+func parseAnyDate(s string) time.Time {
 	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {
 		return time.Time{}

@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jhillyerd/enmime/v2"
@@ -22,9 +23,10 @@ import (
 
 // Message is what ingestion needs from one raw email.
 type Message struct {
-	// MessageID is the Message-ID without angle brackets, e.g.
-	// "abc@example.com". When the header is missing, empty or longer than an
-	// RFC 5322 line, it is derived (see DerivedID).
+	// MessageID is the Message-ID without angle brackets, whitespace and
+	// control characters, e.g. "abc@example.com". When the header is
+	// missing, empty or longer than an RFC 5322 line, it is derived (see
+	// DerivedID).
 	MessageID string
 	// DerivedID is true when MessageID was derived rather than read: it is then
 	// "derived-" + the first 32 hex digits of a SHA-256 over the From, To,
@@ -37,7 +39,8 @@ type Message struct {
 	// part lower-cased and the domain in lower-case A-label form (FromDomain),
 	// e.g. "Jane@Bücher.example" -> "jane@xn--bcher-kva.example".
 	From string
-	// FromName is the display name of From, RFC 2047-decoded.
+	// FromName is the display name of From, RFC 2047-decoded, as one line
+	// of text (see Subject).
 	FromName string
 	// FromDomain is the domain of From: lower case, no trailing dot, IDNA
 	// A-label (punycode) form, e.g. "xn--bcher-kva.example".
@@ -45,22 +48,27 @@ type Message struct {
 	// To holds the addresses of the To and Cc headers, normalised like From,
 	// without duplicates, in header order.
 	To []string
-	// Subject is the RFC 2047-decoded, trimmed Subject header.
+	// Subject is the RFC 2047-decoded, trimmed Subject header as one line
+	// of valid UTF-8 text: every run of control characters (CR and LF that
+	// an encoded word can smuggle in, tab, NUL, DEL, C1) and of Unicode line
+	// and paragraph separators is replaced by one space.
 	Subject string
 	// Date is the Date header as the sender wrote it, in the sender's zone;
-	// zero when absent or unparseable. It is informational only: the sender's
-	// clock decides nothing.
+	// zero when absent, unparseable or outside the window of accepted times
+	// (models.TimeWindow). It is informational only: the sender's clock
+	// decides nothing.
 	Date time.Time
 	// ReceivedAt is the date of the topmost Received header (after its last
 	// ';'), in UTC; zero when that header is absent or carries no parseable
-	// date. Lower Received headers are deliberately not consulted: the topmost
-	// is added by the vendor's own relay, the others by machines the sender
-	// controls.
+	// date in the window of accepted times. Lower Received headers are
+	// deliberately not consulted: the topmost is added by the vendor's own
+	// relay, the others by machines the sender controls.
 	ReceivedAt time.Time
-	// InReplyTo holds the message ids of In-Reply-To, without angle brackets.
+	// InReplyTo holds the message ids of In-Reply-To, without angle brackets
+	// (cleaned like MessageID).
 	InReplyTo []string
 	// References holds the message ids of References, without angle
-	// brackets, in header order.
+	// brackets (cleaned like MessageID), in header order.
 	References []string
 	// AutoReply reports machine-sent mail per RFC 3834: Auto-Submitted with a
 	// value other than "no", Precedence auto_reply, bulk, junk or list, or an
@@ -150,7 +158,7 @@ func Parse(raw []byte) (*Message, error) {
 		return nil, err
 	}
 	m.To = m.recipients(h)
-	m.Subject = strings.TrimSpace(env.GetHeader("Subject"))
+	m.Subject = oneLine(env.GetHeader("Subject"))
 	m.Date = parseDate(h.Get("Date"))
 	if received := h.Values("Received"); len(received) > 0 {
 		m.ReceivedAt = receivedDate(received[0])
@@ -193,7 +201,7 @@ func (m *Message) setFrom(value string) error {
 	if !ok {
 		return &ParseError{Reason: "unparseable From address"}
 	}
-	m.From, m.FromDomain, m.FromName = addr, domain, strings.TrimSpace(list[0].Name)
+	m.From, m.FromDomain, m.FromName = addr, domain, oneLine(list[0].Name)
 	return nil
 }
 
@@ -288,14 +296,16 @@ func messageIDs(values []string) []string {
 	return out
 }
 
-// splitIDs returns the "<...>" ids in value with whitespace removed. When
-// value has no bracketed id (some mail programs omit them), its
-// whitespace-separated words are taken instead; with needAt only those with
-// an '@', so that the obsolete free-text phrases of In-Reply-To are skipped.
+// splitIDs returns the "<...>" ids in value with whitespace and control
+// characters removed. When value has no bracketed id (some mail programs
+// omit them), its whitespace-separated words are taken instead; with needAt
+// only those with an '@', so that the obsolete free-text phrases of
+// In-Reply-To are skipped.
 // Ids longer than maxIDLen are dropped.
 func splitIDs(value string, needAt bool) []string {
 	var ids []string
 	keep := func(id string) {
+		id = strings.Map(dropControl, id)
 		if id != "" && len(id) <= maxIDLen && (!needAt || strings.Contains(id, "@")) {
 			ids = append(ids, id)
 		}
@@ -375,6 +385,49 @@ func stripComments(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// oneLine returns header text as one trimmed line of valid UTF-8 (invalid
+// bytes become U+FFFD): every run of control characters (C0 including tab,
+// CR and LF; DEL; C1) and Unicode line or paragraph separators becomes a
+// single space. Decoded encoded words can carry any of them, and a stored
+// subject or name with a line break could forge a header wherever it is
+// echoed.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexFunc(s, isBreak) < 0 {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	inRun := false
+	for _, r := range s {
+		if isBreak(r) {
+			if !inRun {
+				b.WriteByte(' ')
+			}
+			inRun = true
+			continue
+		}
+		inRun = false
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// isBreak reports whether r is a control character or a Unicode line or
+// paragraph separator.
+func isBreak(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// dropControl is a strings.Map function that removes control characters
+// and Unicode line or paragraph separators.
+func dropControl(r rune) rune {
+	if isBreak(r) {
+		return -1
+	}
+	return r
 }
 
 // shorten returns the first line of s as valid UTF-8 with control

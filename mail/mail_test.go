@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/prioritysupport/backend/models"
 )
 
 // sampleDir holds the raw messages the tests and the fuzz seed corpus read.
@@ -164,9 +167,10 @@ var samples = map[string]want{
 		fromDomain: "cs.utk.edu",
 		to:         []string{"owner-info-mime@cs.utk.edu"},
 		subject:    "Returned mail: Cannot send message for 5 days",
-		date:       date("1994-07-07T17:16:05-04:00"),
-		bounce:     true,
-		text:       "[human-readable explanation goes here]",
+		// Its Date: 1994-07-07T17:16:05-04:00 lies before the window of
+		// accepted times (2000 to 2100) and is dropped.
+		bounce: true,
+		text:   "[human-readable explanation goes here]",
 	},
 	"low-quality-bad-final-boundary.eml": {
 		messageID: makitaID, from: "james@makita.skynet", fromName: "James Hillyerd", fromDomain: "makita.skynet",
@@ -678,22 +682,40 @@ func TestSubjectWithToken(t *testing.T) {
 	}
 }
 
+// hostileSeeds are fuzz seeds aimed at what Parse promises about hostile
+// input: header text with encoded line breaks and control characters,
+// dates beyond the window, raw NUL and invalid UTF-8, nesting and parts.
+var hostileSeeds = []string{
+	"From: a@b\n\n",
+	"From: =?utf-8?b?w7w=?= <x@b\xc3\xbccher.example>\nMessage-ID:\nReceived: x; Tue, 4 Jun 2024 09:12:41 EST\n\n",
+	"From: =?utf-8?q?Eve=0D=0AX-Injected=3A_yes?= <eve@acme.example>\r\nSubject: =?utf-8?q?hello=0D=0ABcc:_victim@example.com?=\r\n\r\nbody\r\n",
+	"From: \"a\x00b\" <a@acme.example>\r\nSubject: x\x00y\x1b\x7f\xc2\x85\xe2\x80\xa8z\r\nMessage-ID: <a\x01b@c>\r\nIn-Reply-To: <\x00@x> <y\x0b@z>\r\n\r\n",
+	"From: a@acme.example\r\nDate: Fri, 31 Dec 9999 23:00:00 -1200\r\nReceived: x; Mon, 1 Jan 0001 00:00:00 +0000\r\n\r\n",
+	"From: a@acme.example\r\nSubject: \xff\xfe=?iso-8859-1?q?=E9?=\r\nTo: =?utf-8?q?=0A?= <b@c>, \"x,y\"@d\r\n\r\n",
+	"From: a@acme.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/mixed; boundary=c\n\n--c\n\n--b--\n",
+}
+
 // FuzzParse checks that Parse never panics and answers every input either
-// with a message that has an id and a sender, or with a *ParseError.
+// with a *ParseError, or with a message that keeps Parse's promises: an
+// id, a sender, header text on one line without control characters, ids
+// without whitespace or control characters, times in the window.
 func FuzzParse(f *testing.F) {
-	entries, err := os.ReadDir(sampleDir)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, e := range entries {
-		raw, err := os.ReadFile(filepath.Join(sampleDir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
+	for _, dir := range []string{sampleDir, "testdata"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+		if err != nil || len(files) == 0 {
+			f.Fatalf("no samples in %s: %v", dir, err)
 		}
-		f.Add(raw)
+		for _, name := range files {
+			raw, err := os.ReadFile(name)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(raw)
+		}
 	}
-	f.Add([]byte("From: a@b\n\n"))
-	f.Add([]byte("From: =?utf-8?b?w7w=?= <x@b\xc3\xbccher.example>\nMessage-ID:\nReceived: x; Tue, 4 Jun 2024 09:12:41 EST\n\n"))
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Parse(raw)
 		if err != nil {
@@ -706,8 +728,46 @@ func FuzzParse(f *testing.F) {
 		if m == nil || m.MessageID == "" || m.From == "" || m.FromDomain == "" {
 			t.Fatalf("Parse = %+v; want a MessageID, From and FromDomain", m)
 		}
-		if !m.ReceivedAt.IsZero() && m.ReceivedAt.Location() != time.UTC {
-			t.Fatalf("ReceivedAt %v not in UTC", m.ReceivedAt)
+		if !strings.HasSuffix(m.From, "@"+m.FromDomain) || m.FromDomain != strings.ToLower(m.FromDomain) {
+			t.Fatalf("From %q does not end in its lower-case domain %q", m.From, m.FromDomain)
+		}
+		for name, s := range map[string]string{"Subject": m.Subject, "FromName": m.FromName} {
+			if !utf8.ValidString(s) || strings.ContainsFunc(s, isBreak) || s != strings.TrimSpace(s) {
+				t.Fatalf("%s %q is not one trimmed line of valid UTF-8 without control characters", name, s)
+			}
+		}
+		for _, addr := range append([]string{m.From}, m.To...) {
+			if addr == "" || strings.ContainsFunc(addr, isBreak) {
+				t.Fatalf("address %q is empty or holds control characters", addr)
+			}
+		}
+		if len(m.To) != len(slices.Compact(slices.Sorted(slices.Values(m.To)))) {
+			t.Fatalf("To %q holds duplicates", m.To)
+		}
+		ids := append([]string{m.MessageID}, m.InReplyTo...)
+		for _, id := range append(ids, m.References...) {
+			if id == "" || len(id) > maxIDLen || strings.ContainsFunc(id, func(r rune) bool { return isBreak(r) || r == ' ' }) {
+				t.Fatalf("message id %q is empty, too long or holds whitespace or control characters", id)
+			}
+		}
+		if !m.Date.IsZero() && !models.InTimeWindow(m.Date) {
+			t.Fatalf("Date %v outside the window", m.Date)
+		}
+		if !m.ReceivedAt.IsZero() && (m.ReceivedAt.Location() != time.UTC || !models.InTimeWindow(m.ReceivedAt)) {
+			t.Fatalf("ReceivedAt %v not in UTC or outside the window", m.ReceivedAt)
+		}
+		if len(m.Warnings) > maxWarnings {
+			t.Fatalf("%d warnings, at most %d", len(m.Warnings), maxWarnings)
+		}
+		for _, w := range m.Warnings {
+			if len(w) > maxWarningLen+len("…") || strings.ContainsFunc(w, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				t.Fatalf("warning %q is too long or holds control characters", w)
+			}
+		}
+		for _, a := range m.Attachments {
+			if a.Size < 0 {
+				t.Fatalf("attachment %+v", a)
+			}
 		}
 	})
 }

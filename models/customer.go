@@ -28,20 +28,21 @@ type CustomerInput struct {
 	StripeCustomerID string
 }
 
-// Normalize trims the input and checks it: a name of 1 to 200 characters and,
-// when given, a Stripe customer id of the form "cus_…". It returns a
+// Normalize trims the input and checks it: a name of 1 to
+// MaxCustomerNameLength characters on one line, without control characters,
+// and, when given, a Stripe customer id of the form "cus_…". It returns a
 // BAD_USER_INPUT *Error naming every problem.
 func (in *CustomerInput) Normalize() error {
 	in.Name = strings.TrimSpace(in.Name)
 	in.StripeCustomerID = strings.TrimSpace(in.StripeCustomerID)
 	var problems []string
-	switch n := utf8.RuneCountInString(in.Name); {
-	case n == 0:
+	if in.Name == "" {
 		problems = append(problems, "name is required")
-	case n > 200:
-		problems = append(problems, "name is longer than 200 characters")
+	} else if msg := textProblem("name", in.Name, MaxCustomerNameLength, false); msg != "" {
+		problems = append(problems, msg)
 	}
-	if id := in.StripeCustomerID; id != "" && (!strings.HasPrefix(id, "cus_") || len(id) > 255 || strings.ContainsAny(id, " \t\r\n")) {
+	if id := in.StripeCustomerID; id != "" && (!strings.HasPrefix(id, "cus_") || len(id) > MaxStripeIDBytes || !utf8.ValidString(id) ||
+		strings.ContainsAny(id, " \t\r\n") || hasControl(id, false)) {
 		problems = append(problems, `stripeCustomerId must look like "cus_…"`)
 	}
 	return problemsError(problems)

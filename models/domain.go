@@ -124,9 +124,28 @@ var domainProfile = idna.New(
 )
 
 // invalidDomain returns the BAD_USER_INPUT error for a raw domain that cannot
-// be normalised, naming the input and the reason.
+// be normalised, naming the input (shortened, see quoteShort) and the
+// reason.
 func invalidDomain(raw, format string, args ...any) *Error {
-	return Errorf(CodeBadUserInput, "%q is not a valid domain: %s", raw, fmt.Sprintf(format, args...))
+	return Errorf(CodeBadUserInput, "%s is not a valid domain: %s", quoteShort(raw), fmt.Sprintf(format, args...))
+}
+
+// maxQuotedLength bounds how much of a refused input a message quotes: more
+// than a domain of the longest valid length, less than an oversized input.
+const maxQuotedLength = 300
+
+// quoteShort returns s Go-quoted, cut to its first maxQuotedLength bytes (on
+// a character boundary, marked with "…") when longer, so that a refusal
+// never echoes a whole oversized input.
+func quoteShort(s string) string {
+	if len(s) <= maxQuotedLength {
+		return fmt.Sprintf("%q", s)
+	}
+	cut := maxQuotedLength
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q…", s[:cut])
 }
 
 // NormalizeDomain returns the canonical form of one email domain as it was
@@ -134,8 +153,9 @@ func invalidDomain(raw, format string, args ...any) *Error {
 // internationalised names converted to ASCII punycode ("Bücher.example." gives
 // "xn--bcher-kva.example").
 //
-// It returns a *Error with code CodeBadUserInput, whose message quotes raw and
-// says why, when raw is empty or not valid UTF-8; is an email address, a URL or contains a
+// It returns a *Error with code CodeBadUserInput, whose message quotes raw
+// (its first 300 bytes when longer) and says why, when raw is empty, not valid UTF-8, longer than 253 characters or
+// holds control characters; is an email address, a URL or contains a
 // slash, a port, a space or a wildcard; is an IP address or has an all-numeric
 // top-level label; is refused by IDNA; has fewer than two labels, an empty
 // label, a label longer than 63 or a name longer than 253 octets, or a label
@@ -145,9 +165,13 @@ func NormalizeDomain(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	switch {
 	case s == "":
-		return "", Errorf(CodeBadUserInput, "%q is not a valid domain: a domain is required", raw)
+		return "", invalidDomain(raw, "a domain is required")
 	case !utf8.ValidString(s):
 		return "", invalidDomain(raw, "it is not valid UTF-8 text")
+	case utf8.RuneCountInString(strings.TrimSuffix(s, ".")) > maxDomainLength:
+		return "", invalidDomain(raw, "it is longer than %d characters", maxDomainLength)
+	case hasControl(s, false):
+		return "", invalidDomain(raw, "it contains control characters, which are not allowed in a domain name")
 	case strings.Contains(s, "://"):
 		return "", invalidDomain(raw, "give the domain only, without a scheme such as https://")
 	case strings.Contains(s, "@"):

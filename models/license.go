@@ -37,19 +37,32 @@ type LicenseInput struct {
 	ValidUntil time.Time
 }
 
-// Normalize trims the key and checks the input: a key of 1 to 200 characters
-// and a validity window that ends after it starts. It returns a
-// BAD_USER_INPUT *Error naming every problem.
+// Normalize trims the key and checks the input: a key of 1 to
+// MaxLicenseKeyLength characters on one line, without control characters,
+// and a validity window that ends after it starts, both ends given and in
+// the window of accepted times (see CheckTime). It returns a BAD_USER_INPUT *Error
+// naming every problem.
 func (in *LicenseInput) Normalize() error {
 	in.Key = strings.TrimSpace(in.Key)
 	var problems []string
-	switch {
-	case in.Key == "":
+	if in.Key == "" {
 		problems = append(problems, "key is required")
-	case len(in.Key) > 200:
-		problems = append(problems, "key is longer than 200 characters")
+	} else if msg := textProblem("key", in.Key, MaxLicenseKeyLength, false); msg != "" {
+		problems = append(problems, msg)
 	}
-	if !in.ValidUntil.After(in.ValidFrom) {
+	inWindow := true
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"validFrom", in.ValidFrom}, {"validUntil", in.ValidUntil}} {
+		switch {
+		case f.t.IsZero():
+			problems, inWindow = append(problems, f.name+" is required"), false
+		case !InTimeWindow(f.t):
+			problems, inWindow = append(problems, timeProblem(f.name, f.t)), false
+		}
+	}
+	if inWindow && !in.ValidUntil.After(in.ValidFrom) {
 		problems = append(problems, "validUntil must be after validFrom")
 	}
 	return problemsError(problems)

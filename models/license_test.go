@@ -193,7 +193,12 @@ func TestLicenseInputNormalizeRefuses(t *testing.T) {
 		{"201-character key", models.LicenseInput{Key: strings.Repeat("k", 201), ValidFrom: from, ValidUntil: until}, "key is longer than 200 characters"},
 		{"window ends before it starts", models.LicenseInput{Key: "K", ValidFrom: until, ValidUntil: from}, "validUntil must be after validFrom"},
 		{"empty window", models.LicenseInput{Key: "K", ValidFrom: from, ValidUntil: from}, "validUntil must be after validFrom"},
-		{"no dates", models.LicenseInput{Key: "K"}, "validUntil must be after validFrom"},
+		{"no dates", models.LicenseInput{Key: "K"}, "validFrom is required; validUntil is required"},
+		{"until past the window", models.LicenseInput{Key: "K", ValidFrom: from, ValidUntil: utcDay(9999, 12, 31)},
+			"validUntil 9999-12-31T00:00:00Z is outside the accepted window: times must lie from 2000-01-01T00:00:00Z up to, not including, 2100-01-01T00:00:00Z"},
+		{"from before the window", models.LicenseInput{Key: "K", ValidFrom: utcDay(1999, 12, 31), ValidUntil: until},
+			"validFrom 1999-12-31T00:00:00Z is outside the accepted window: times must lie from 2000-01-01T00:00:00Z up to, not including, 2100-01-01T00:00:00Z"},
+		{"control character in the key", models.LicenseInput{Key: "K\x00", ValidFrom: from, ValidUntil: until}, "key contains control characters"},
 		{"every problem named", models.LicenseInput{Key: " ", ValidFrom: until, ValidUntil: from}, "key is required; validUntil must be after validFrom"},
 	}
 	for _, tt := range tests {

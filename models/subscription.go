@@ -111,6 +111,16 @@ type SubscriptionInput struct {
 	EarlyAccess bool
 }
 
+// Check checks the input's own bounds: a start date, when given, in the
+// window of accepted times (see CheckTime). The domains are checked by a
+// DomainPolicy. It returns a BAD_USER_INPUT *Error.
+func (in *SubscriptionInput) Check() error {
+	if in.StartsAt != nil {
+		return CheckTime("startsAt", *in.StartsAt)
+	}
+	return nil
+}
+
 // SubscriptionTerms is the start, status and first billing period of a new
 // subscription.
 type SubscriptionTerms struct {

@@ -77,7 +77,8 @@ type CustomerPage struct {
 // FindCustomers lists the customers the caller may see (a customer user sees
 // only its own), ordered by name, optionally those whose name or one of
 // whose subscription domains contains search (case-insensitive). It returns
-// BAD_USER_INPUT for a bad page size or cursor.
+// BAD_USER_INPUT for a bad page size or cursor, or a search text that
+// models.NormalizeSearch refuses (over 256 characters, control characters).
 func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*CustomerPage, error) {
 	scope, err := ReadScope(ctx)
 	if err != nil {
@@ -87,9 +88,12 @@ func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*C
 	if err != nil {
 		return nil, err
 	}
+	if search, err = models.NormalizeSearch(search); err != nil {
+		return nil, err
+	}
 	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = scoped(q, "c.id", scope)
-		if search = strings.TrimSpace(search); search != "" {
+		if search != "" {
 			pattern := "%" + escapeLike(foldCase(search)) + "%"
 			q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 				return q.Where(`c.search_name LIKE ? ESCAPE '\'`, pattern).

@@ -22,14 +22,18 @@ const domainLockKey = 7243_1126_0002
 // CreateSubscription starts a Priority Support subscription (sales, admin)
 // for a customer with a valid paid license. Without StartsAt it starts at
 // the license's next renewal; a past StartsAt imports a subscription that
-// is active already. It returns BAD_USER_INPUT for bad or refused domains
-// or a customer without a valid paid license, NOT_FOUND for an unknown
+// is active already. It returns BAD_USER_INPUT for bad or refused domains,
+// a StartsAt outside the window of accepted times (models.CheckTime) or a
+// customer without a valid paid license, NOT_FOUND for an unknown
 // customer, CONFLICT when the customer already has a live subscription or a
 // domain overlaps one covered by another live subscription, UNAUTHENTICATED
 // or FORBIDDEN.
 func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionInput) (*models.SupportSubscription, error) {
 	caller, err := requireSales(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.Check(); err != nil {
 		return nil, err
 	}
 	domains, err := s.policy.NormalizeDomains(in.Domains)
@@ -176,8 +180,8 @@ func (s *Store) SetSubscriptionDomains(ctx context.Context, id string, raw []str
 // CancelSubscription ends a live subscription at once (sales, admin) and
 // frees its domains; they stay on the subscription as the set it ended
 // with. It returns NOT_FOUND, CONFLICT when it has ended already,
-// BAD_USER_INPUT for a reason over 1000 characters, UNAUTHENTICATED or
-// FORBIDDEN.
+// BAD_USER_INPUT for a reason over 1000 characters or with control
+// characters other than tab and line breaks, UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) CancelSubscription(ctx context.Context, id, reason string) (*models.SupportSubscription, error) {
 	caller, err := requireSales(ctx)
 	if err != nil {
@@ -190,17 +194,18 @@ func (s *Store) CancelSubscription(ctx context.Context, id, reason string) (*mod
 // expired, for the services that decide it themselves (a Stripe
 // cancellation, an early-access opt-out, a closed account): it checks no
 // caller. It returns NOT_FOUND, CONFLICT when it has ended already, and
-// BAD_USER_INPUT for a reason over 1000 characters.
+// BAD_USER_INPUT for a reason that models.NormalizeReason refuses.
 func (s *Store) EndSubscription(ctx context.Context, id string, to models.SubscriptionStatus, reason, actor string) (*models.SupportSubscription, error) {
-	if reason = strings.TrimSpace(reason); len(reason) > 1000 {
-		return nil, models.Errorf(models.CodeBadUserInput, "reason is longer than 1000 characters")
+	reason, err := models.NormalizeReason(reason)
+	if err != nil {
+		return nil, err
 	}
 	if to != models.StatusCanceled && to != models.StatusExpired {
 		return nil, fmt.Errorf("end subscription: %s is not an end status", to)
 	}
 	now := s.Now()
 	var sub *models.SupportSubscription
-	err := s.inTx(ctx, func(tx bun.Tx) error {
+	err = s.inTx(ctx, func(tx bun.Tx) error {
 		var err error
 		if sub, err = liveSubscription(ctx, tx, id); err != nil {
 			return err

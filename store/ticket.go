@@ -25,11 +25,21 @@ import (
 // In-Reply-To/References, then by a ticket token in the subject, else it
 // opens a ticket; an opening customer message from a domain covered by a
 // subscription that was active, while the customer's license was valid,
-// makes the ticket priority.
+// makes the ticket priority. It returns BAD_USER_INPUT when ReceivedAt or
+// a non-zero SentAt lies outside the window of accepted times
+// (models.CheckTime).
 func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models.IngestResult, error) {
 	now := s.Now()
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = now
+	}
+	if err := models.CheckTime("receivedAt", in.ReceivedAt); err != nil {
+		return models.IngestResult{}, err
+	}
+	if !in.SentAt.IsZero() {
+		if err := models.CheckTime("sentAt", in.SentAt); err != nil {
+			return models.IngestResult{}, err
+		}
 	}
 	in.ReceivedAt = in.ReceivedAt.UTC().Truncate(time.Microsecond)
 	in.SentAt = in.SentAt.UTC().Truncate(time.Microsecond)

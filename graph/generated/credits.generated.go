@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prioritysupport/backend/graph/model"
+	"github.com/prioritysupport/backend/graph/scalar"
 	"github.com/prioritysupport/backend/models"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -875,14 +876,14 @@ func (ec *executionContext) marshalNCreditEntryEdge2ᚖgithubᚗcomᚋprioritysu
 }
 
 func (ec *executionContext) unmarshalNCreditKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐCreditKind(ctx context.Context, v any) (models.CreditKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNCreditKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐCreditKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCreditKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐCreditKind(ctx context.Context, sel ast.SelectionSet, v models.CreditKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNCreditKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐCreditKind[v])
+	res := scalar.MarshalString(marshalNCreditKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐCreditKind[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "CreditKind!")
 	}
@@ -929,14 +930,14 @@ func (ec *executionContext) marshalNSettlement2ᚖgithubᚗcomᚋprioritysupport
 }
 
 func (ec *executionContext) unmarshalNSettlementKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementKind(ctx context.Context, v any) (models.SettlementKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNSettlementKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSettlementKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementKind(ctx context.Context, sel ast.SelectionSet, v models.SettlementKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNSettlementKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementKind[v])
+	res := scalar.MarshalString(marshalNSettlementKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementKind[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "SettlementKind!")
 	}
@@ -957,14 +958,14 @@ var (
 )
 
 func (ec *executionContext) unmarshalNSettlementStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementStatus(ctx context.Context, v any) (models.SettlementStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNSettlementStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSettlementStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementStatus(ctx context.Context, sel ast.SelectionSet, v models.SettlementStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNSettlementStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementStatus[v])
+	res := scalar.MarshalString(marshalNSettlementStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "SettlementStatus!")
 	}

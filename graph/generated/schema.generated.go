@@ -4022,14 +4022,14 @@ func (ec *executionContext) unmarshalNRecordLicenseInput2githubᚗcomᚋpriority
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNRole2githubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNRole2githubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRole[v])
+	res := scalar.MarshalString(marshalNRole2githubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRole[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
@@ -4130,14 +4130,14 @@ func (ec *executionContext) marshalNSupportSubscription2ᚖgithubᚗcomᚋpriori
 }
 
 func (ec *executionContext) unmarshalNSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx context.Context, v any) (models.SubscriptionStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus(ctx context.Context, sel ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[v])
+	res := scalar.MarshalString(marshalNSupportSubscriptionStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "SupportSubscriptionStatus!")
 	}
@@ -4199,7 +4199,7 @@ func (ec *executionContext) unmarshalOSupportSubscriptionStatus2ᚖgithubᚗcom�
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -4210,7 +4210,7 @@ func (ec *executionContext) marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋ
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[*v])
+	res := scalar.MarshalString(marshalOSupportSubscriptionStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSubscriptionStatus[*v])
 	return res
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prioritysupport/backend/graph/model"
+	"github.com/prioritysupport/backend/graph/scalar"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/sla"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -2292,14 +2293,14 @@ func (ec *executionContext) _TicketSla(ctx context.Context, sel ast.SelectionSet
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) unmarshalNMessageDirection2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐDirection(ctx context.Context, v any) (models.Direction, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNMessageDirection2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐDirection[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMessageDirection2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐDirection(ctx context.Context, sel ast.SelectionSet, v models.Direction) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNMessageDirection2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐDirection[v])
+	res := scalar.MarshalString(marshalNMessageDirection2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐDirection[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "MessageDirection!")
 	}
@@ -2360,14 +2361,14 @@ func (ec *executionContext) marshalNSlaClock2ᚖgithubᚗcomᚋprioritysupport�
 }
 
 func (ec *executionContext) unmarshalNSlaClockKind2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐClockKind(ctx context.Context, v any) (sla.ClockKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNSlaClockKind2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐClockKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSlaClockKind2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐClockKind(ctx context.Context, sel ast.SelectionSet, v sla.ClockKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNSlaClockKind2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐClockKind[v])
+	res := scalar.MarshalString(marshalNSlaClockKind2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐClockKind[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "SlaClockKind!")
 	}
@@ -2410,14 +2411,14 @@ func (ec *executionContext) marshalNSlaMonthReport2ᚖgithubᚗcomᚋprioritysup
 }
 
 func (ec *executionContext) unmarshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx context.Context, v any) (sla.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx context.Context, sel ast.SelectionSet, v sla.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus[v])
+	res := scalar.MarshalString(marshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "SlaStatus!")
 	}
@@ -2520,14 +2521,14 @@ func (ec *executionContext) marshalNTicketMessage2ᚖgithubᚗcomᚋprioritysupp
 }
 
 func (ec *executionContext) unmarshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus(ctx context.Context, v any) (models.TicketStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus(ctx context.Context, sel ast.SelectionSet, v models.TicketStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[v])
+	res := scalar.MarshalString(marshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "TicketStatus!")
 	}
@@ -2578,7 +2579,7 @@ func (ec *executionContext) unmarshalOTicketStatus2ᚖgithubᚗcomᚋprioritysup
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOTicketStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2589,7 +2590,7 @@ func (ec *executionContext) marshalOTicketStatus2ᚖgithubᚗcomᚋprioritysuppo
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOTicketStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[*v])
+	res := scalar.MarshalString(marshalOTicketStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[*v])
 	return res
 }
 
