@@ -83,7 +83,7 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		DataDir:                 or(getenv("PS_DATA_DIR"), "data"),
 		SLATimezone:             or(getenv("PS_SLA_TIMEZONE"), "UTC"),
 		GraphQLLimits:           graph.DefaultLimits(),
-		MaxBodyBytes:            1 << 20,
+		MaxBodyBytes:            256 << 10,
 		InboundMaxBytes:         inbound.DefaultMaxBytes,
 		InboundMaxInflightBytes: inbound.DefaultMaxInflightBytes,
 		Stripe: billing.StripeConfig{

@@ -66,9 +66,10 @@ func BenchmarkInterceptField(b *testing.B) {
 }
 
 // BenchmarkRequests sends whole requests through the handler (no database:
-// nothing here reaches one) and reports the time per request, which on an
-// idle core is its CPU cost: the hostile documents, each refused, and the
-// most expensive documents the default limits accept.
+// nothing here reaches one; without a token the resolvers answer
+// UNAUTHENTICATED) and reports the time per request, which on an idle core
+// is its CPU cost: the hostile documents, each refused, and the most
+// expensive documents the default limits let through to validation.
 func BenchmarkRequests(b *testing.B) {
 	srv := NewHandler(&Resolver{}, HandlerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	chain := func(n int) string {
@@ -83,16 +84,26 @@ func BenchmarkRequests(b *testing.B) {
 	for i := range 400 {
 		aliases.WriteString(" a" + itoa(i) + `: customer(id:"` + itoa(i) + `"){id}`)
 	}
+	// The largest document validation must walk within the defaults: 30
+	// aliases of a page, each 16 selections deep and wide (480 in all).
+	var aliasedPages strings.Builder
+	for i := range 30 {
+		aliasedPages.WriteString(" p" + itoa(i) + `: customers(first: 1) { totalCount edges { cursor node { id name createdAt licenses { id key paid valid } supportSubscriptions { id status domains } } } }`)
+	}
 	cases := []struct{ name, query string }{
 		{"refused/fragment-bomb-24", chain(24)},
 		{"refused/fragment-bomb-200", chain(200)},
 		{"refused/400-aliases", "{" + aliases.String() + "}"},
 		{"refused/4000-fields", "{" + strings.Repeat("viewer{subject} ", 4000) + "}"},
 		{"refused/30000-directives", "{viewer{subject " + strings.Repeat("@x ", 30000) + "}}"},
-		{"accepted/500-same-fields", "{" + strings.Repeat("__typename ", 500) + "}"},
-		{"accepted/250-same-objects", "{" + strings.Repeat("viewer{subject} ", 250) + "}"},
-		{"accepted/fragments-at-limit", chain(6)},
-		{"accepted/dashboard", dashboardQuery},
+		{"refused/256KiB-string", `{ customer(id: "` + strings.Repeat("x", 256<<10-64) + `") { id } }`},
+		{"validated/256KiB-comment", "{ __typename } #" + strings.Repeat("x", 256<<10-64)},
+		{"refused/500-same-fields", "{" + strings.Repeat("__typename ", 500) + "}"},
+		{"refused/250-same-objects", "{" + strings.Repeat("viewer{subject} ", 250) + "}"},
+		{"validated/63-same-fields", "{" + strings.Repeat("__typename ", 63) + "}"},
+		{"validated/fragments-at-limit", chain(6)},
+		{"validated/30-aliased-pages", "{" + aliasedPages.String() + "}"},
+		{"validated/dashboard", dashboardQuery},
 	}
 	for _, c := range cases {
 		body, _ := json.Marshal(map[string]any{"query": c.query})
