@@ -72,14 +72,6 @@ func BenchmarkInterceptField(b *testing.B) {
 // expensive documents the default limits let through to validation.
 func BenchmarkRequests(b *testing.B) {
 	srv := NewHandler(&Resolver{}, HandlerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	chain := func(n int) string {
-		var s strings.Builder
-		s.WriteString("query{...F" + itoa(n) + "} fragment F0 on Query{__typename}")
-		for i := 1; i <= n; i++ {
-			s.WriteString(" fragment F" + itoa(i) + " on Query{...F" + itoa(i-1) + " ...F" + itoa(i-1) + "}")
-		}
-		return s.String()
-	}
 	var aliases strings.Builder
 	for i := range 400 {
 		aliases.WriteString(" a" + itoa(i) + `: customer(id:"` + itoa(i) + `"){id}`)

@@ -47,14 +47,6 @@ func TestPageSizeIsClamped(t *testing.T) {
 // the previous one twice counts 2^n, saturating, without walking it 2^n
 // times.
 func TestFragmentExpansionCountsEachSpread(t *testing.T) {
-	chain := func(n int) string {
-		var b strings.Builder
-		b.WriteString("query{...F" + itoa(n) + "} fragment F0 on Query{__typename}")
-		for i := 1; i <= n; i++ {
-			b.WriteString(" fragment F" + itoa(i) + " on Query{...F" + itoa(i-1) + " ...F" + itoa(i-1) + "}")
-		}
-		return b.String()
-	}
 	err := checkDocument(mustParse(t, chain(60)), DefaultLimits(), true)
 	if err == nil || !strings.Contains(err.Message, "more than") {
 		t.Fatalf("got %v", err)
@@ -75,6 +67,17 @@ func TestFragmentExpansionCountsEachSpread(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// chain is the fragment bomb: an operation spreading Fn, where F0 selects
+// __typename and each Fi spreads F(i-1) twice.
+func chain(n int) string {
+	var b strings.Builder
+	b.WriteString("query{...F" + itoa(n) + "} fragment F0 on Query{__typename}")
+	for i := 1; i <= n; i++ {
+		b.WriteString(" fragment F" + itoa(i) + " on Query{...F" + itoa(i-1) + " ...F" + itoa(i-1) + "}")
+	}
+	return b.String()
+}
 
 func mustParse(t *testing.T, query string) *ast.QueryDocument {
 	t.Helper()
