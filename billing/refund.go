@@ -3,21 +3,30 @@ package billing
 import (
 	"math/bits"
 	"time"
+
+	"github.com/prioritysupport/backend/models"
 )
 
 // UnusedDays returns how many days of the billing period from periodStart
 // to periodEnd are left at the instant at, and how many days the period
-// has, counted in calendar days of loc (nil means UTC): total is the number
-// of local dates from the date of periodStart to the date of periodEnd, and
-// unused the number from the date of at to the date of periodEnd, held
-// between 0 and total. So at on the period's first day leaves every day
-// unused, on its last day one, and a leap year counts 366 days. It returns
-// 0, 0 for a period that ends before it starts.
+// has, counted in calendar days of the subscription's SLA zone loc (nil
+// means UTC). A bound stands for the date models.SubscriptionDate gives:
+// its date in loc, or the date it names when it is a UTC midnight, so a
+// New York period stored as 2027-03-01T00:00:00Z to 2028-03-01T00:00:00Z
+// runs from 1 March to 1 March and not from the evenings before. total is
+// the number of dates from the start's to the end's, and unused the number
+// from the local date of at to the end's, held between 0 and total. So at
+// on the period's first day leaves every day unused, on its last day one,
+// and a leap year counts 366 days; daylight-saving changes make no day
+// longer or shorter in the count. It returns 0, 0 for a period that ends
+// before it starts.
 func UnusedDays(periodStart, periodEnd, at time.Time, loc *time.Location) (unused, total int64) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	start, end, now := localDay(periodStart, loc), localDay(periodEnd, loc), localDay(at, loc)
+	start, end := dayNumber(models.SubscriptionDate(periodStart, loc)), dayNumber(models.SubscriptionDate(periodEnd, loc))
+	y, m, d := at.In(loc).Date()
+	now := dayNumber(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 	if end <= start {
 		return 0, 0
 	}
@@ -26,12 +35,10 @@ func UnusedDays(periodStart, periodEnd, at time.Time, loc *time.Location) (unuse
 	return unused, total
 }
 
-// localDay returns the number of the calendar day t falls on in loc,
-// counted from 1970-01-01, so that subtracting two gives whole days however
-// long each day was (daylight-saving changes included).
-func localDay(t time.Time, loc *time.Location) int64 {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+// dayNumber returns the number of the day of a UTC midnight, counted from
+// 1970-01-01.
+func dayNumber(midnight time.Time) int64 {
+	return midnight.Unix() / 86400
 }
 
 // ProRataRefund returns annualCents × unusedDays / daysInPeriod rounded up

@@ -41,6 +41,20 @@ func TestUnusedDaysAndProRataRefund(t *testing.T) {
 		{"after the period", day(utc, 2026, 1, 1, 0), day(utc, 2027, 1, 1, 0), day(utc, 2027, 2, 1, 0), utc, 0, 365, 0},
 		{"before the period", day(utc, 2026, 1, 1, 0), day(utc, 2027, 1, 1, 0), day(utc, 2025, 6, 1, 0), utc, 365, 365, annual},
 		{"nil location is UTC", day(utc, 2026, 1, 1, 0), day(utc, 2027, 1, 1, 0), day(utc, 2026, 12, 31, 23), nil, 1, 365, 2631},
+		// New York: bounds stored as UTC midnights name their dates, so a
+		// period ending 2028-03-01T00:00Z ends on 1 March and 29 February
+		// is its last day, as it is with bounds at local midnights.
+		{"New York, UTC-midnight bounds: 29 February is the last day", day(utc, 2027, 3, 1, 0), day(utc, 2028, 3, 1, 0), time.Date(2028, 2, 29, 14, 0, 0, 0, utc), ny, 1, 366, 2623}, // 2622.95…
+		{"New York, UTC-midnight bounds: 1 March is the first day", day(utc, 2027, 3, 1, 0), day(utc, 2028, 3, 1, 0), time.Date(2027, 3, 1, 5, 0, 0, 0, utc), ny, 366, 366, annual},
+		{"New York, local-midnight bounds: 29 February is the last day", day(ny, 2027, 3, 1, 0), day(ny, 2028, 3, 1, 0), time.Date(2028, 2, 29, 14, 0, 0, 0, utc), ny, 1, 366, 2623}, // 2622.95…
+		{"New York, local-midnight bounds: 1 March is the first day", day(ny, 2027, 3, 1, 0), day(ny, 2028, 3, 1, 0), time.Date(2027, 3, 1, 5, 0, 0, 0, utc), ny, 366, 366, annual},
+		// A New York period that starts on the day summer time ends (25
+		// hours) and ends on it a year later: first and last local day.
+		{"New York, first day is the 25-hour day", day(ny, 2026, 11, 1, 0), day(ny, 2027, 11, 1, 0), time.Date(2026, 11, 1, 6, 30, 0, 0, utc), ny, 365, 365, annual}, // 01:30 EST, the second 01:30
+		{"New York, last day before summer time ends", day(ny, 2026, 11, 1, 0), day(ny, 2027, 11, 1, 0), time.Date(2027, 11, 1, 3, 30, 0, 0, utc), ny, 1, 365, 2631}, // 23:30 EDT on 31 October
+		// One that starts on the day summer time begins (23 hours).
+		{"New York, first day is the 23-hour day", day(ny, 2027, 3, 14, 0), day(ny, 2028, 3, 14, 0), time.Date(2027, 3, 14, 5, 30, 0, 0, utc), ny, 366, 366, annual}, // 00:30 EST
+		{"New York, last day in summer time", day(ny, 2027, 3, 14, 0), day(ny, 2028, 3, 14, 0), time.Date(2028, 3, 14, 3, 59, 0, 0, utc), ny, 1, 366, 2623},          // 23:59 EDT on 13 March
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -196,8 +196,17 @@ func Sign(secret, body []byte) []byte {
 }
 
 // Email turns a parsed message into what the store ingests: mail from the
-// support domain (or a subdomain) is support mail, and auto-replies and
-// bounces are machine mail.
+// support domain (or a subdomain) is support mail, the rest customer mail.
+//
+// Whether a machine sent it is decided here, where the direction is known
+// (SPEC §2). A bounce (mail.Message.Bounce) or a program's message
+// (mail.Message.AutoReply: Auto-Submitted other than "no", X-Autoreply,
+// X-Autorespond, Precedence auto_reply) is machine mail from either side.
+// Mail marked bulk (mail.Message.Bulk: Precedence bulk or junk) is machine
+// mail only from the support domain, where it is an acknowledgement robot's
+// and must not stop a clock; from a customer it is a person's post that a
+// list server marked, and it starts one. A mailing list's own marks
+// (List-Id, Precedence list) make no mail machine-sent.
 func (h *Handler) Email(m *mail.Message, size int) models.InboundEmail {
 	e := models.InboundEmail{
 		MessageID: m.MessageID, Direction: models.FromCustomer, From: m.From, FromName: m.FromName,
@@ -210,7 +219,7 @@ func (h *Handler) Email(m *mail.Message, size int) models.InboundEmail {
 	switch {
 	case m.Bounce:
 		e.Machine = models.MachineBounce
-	case m.AutoReply:
+	case m.AutoReply, m.Bulk && e.Direction == models.FromSupport:
 		e.Machine = models.MachineAutoReply
 	}
 	e.TicketToken, _ = mail.FindTicketToken(m.Subject)

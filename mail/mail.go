@@ -70,11 +70,20 @@ type Message struct {
 	// References holds the message ids of References, without angle
 	// brackets (cleaned like MessageID), in header order.
 	References []string
-	// AutoReply reports machine-sent mail per RFC 3834: Auto-Submitted with a
-	// value other than "no", Precedence auto_reply, bulk, junk or list, or an
-	// X-Autoreply or X-Autorespond header. X-Auto-Response-Suppress is not a
-	// signal: Outlook sets it on ordinary mail.
+	// AutoReply reports mail that a program wrote, whoever sent it (RFC
+	// 3834): Auto-Submitted with a value other than "no", Precedence
+	// auto_reply (or auto-reply), or an X-Autoreply or X-Autorespond header.
+	// X-Auto-Response-Suppress is not a signal: Outlook sets it on ordinary
+	// mail. Neither are a mailing list's marks (List-Id, List-Unsubscribe,
+	// Precedence list): a person's message that reached support through a
+	// list (a Google Group, say) is still that person's.
 	AutoReply bool
+	// Bulk reports Precedence bulk or junk: the sender marked the message
+	// as mass mail. That says how it was sent, not who wrote it (list
+	// servers such as Mailman mark every post bulk), so whether it counts
+	// as machine-sent depends on who sent it, which this package does not
+	// know: ingestion decides it once the direction is known.
+	Bulk bool
 	// Bounce reports a delivery status notification: a multipart/report with
 	// report-type=delivery-status, or a From local part of MAILER-DAEMON or
 	// postmaster (any case).
@@ -169,7 +178,7 @@ func Parse(raw []byte) (*Message, error) {
 	}
 	m.InReplyTo = messageIDs(h.Values("In-Reply-To"))
 	m.References = messageIDs(h.Values("References"))
-	m.AutoReply = autoReply(h)
+	m.AutoReply, m.Bulk = autoReply(h), bulk(h)
 	m.Bounce = bounce(h.Get("Content-Type"), m.From)
 	m.Text, m.HTML = strings.ReplaceAll(env.Text, "\r\n", "\n"), env.HTML
 	for _, parts := range [][]*enmime.Part{env.Attachments, env.Inlines} {
@@ -333,7 +342,7 @@ func splitIDs(value string, needAt bool) []string {
 	return ids
 }
 
-// autoReply reports whether the headers mark the message as machine-sent
+// autoReply reports whether the headers say a program wrote the message
 // (RFC 3834 and the common vendor headers; see Message.AutoReply).
 func autoReply(h textproto.MIMEHeader) bool {
 	for _, v := range h.Values("Auto-Submitted") {
@@ -343,13 +352,29 @@ func autoReply(h textproto.MIMEHeader) bool {
 			return true
 		}
 	}
-	for _, v := range h.Values("Precedence") {
-		switch strings.ToLower(strings.TrimSpace(stripComments(v))) {
-		case "auto_reply", "auto-reply", "bulk", "junk", "list":
-			return true
-		}
+	if precedence(h, "auto_reply", "auto-reply") {
+		return true
 	}
 	return len(h.Values("X-Autoreply")) > 0 || len(h.Values("X-Autorespond")) > 0
+}
+
+// bulk reports whether the headers mark the message as mass mail
+// (Precedence bulk or junk; see Message.Bulk).
+func bulk(h textproto.MIMEHeader) bool {
+	return precedence(h, "bulk", "junk")
+}
+
+// precedence reports whether a Precedence header, without comments and
+// case-insensitively, is one of values.
+func precedence(h textproto.MIMEHeader, values ...string) bool {
+	for _, v := range h.Values("Precedence") {
+		for _, want := range values {
+			if strings.EqualFold(strings.TrimSpace(stripComments(v)), want) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // bounce reports whether a message with this Content-Type value and

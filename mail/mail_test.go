@@ -36,6 +36,7 @@ type want struct {
 	inReplyTo   []string
 	references  []string
 	auto        bool
+	bulk        bool
 	bounce      bool
 	attachments []Attachment
 	text        string // a substring of Text
@@ -144,6 +145,21 @@ var samples = map[string]want{
 		references: []string{gmailID, janeReplyID},
 		auto:       true,
 		text:       "I am out of the office until 21 May 2024",
+	},
+	"customer-via-google-group.eml": {
+		// A person's request that reached support through the customer's
+		// Google Group: the list's marks (Precedence list, List-ID,
+		// Mailing-list, List-Unsubscribe) say nothing of a program.
+		messageID:  "CAJm5hZ0q7Tn4Wd8kS2pVb1xYc3eRf6gHj9LmN0oPqR2sT@mail.gmail.com",
+		from:       "anna.berg@acme.example",
+		fromName:   "Anna Berg",
+		fromDomain: "acme.example",
+		to:         []string{"vendor-support@acme.example"},
+		subject:    "License server unreachable after the 7.2 upgrade",
+		date:       date("2024-05-16T16:02:05+02:00"),
+		receivedAt: date("2024-05-16T14:02:11Z"),
+		text:       "40 engineers are blocked.",
+		html:       "IT Operations, ACME",
 	},
 	"support-reply.eml": {
 		messageID:  janeReplyID,
@@ -339,8 +355,8 @@ func checkMessage(t *testing.T, m *Message, w want) {
 	if !m.ReceivedAt.Equal(w.receivedAt) || (!m.ReceivedAt.IsZero() && m.ReceivedAt.Location() != time.UTC) {
 		t.Errorf("ReceivedAt = %v, want %v in UTC", m.ReceivedAt, w.receivedAt)
 	}
-	if m.AutoReply != w.auto || m.Bounce != w.bounce {
-		t.Errorf("AutoReply, Bounce = %v, %v; want %v, %v", m.AutoReply, m.Bounce, w.auto, w.bounce)
+	if m.AutoReply != w.auto || m.Bulk != w.bulk || m.Bounce != w.bounce {
+		t.Errorf("AutoReply, Bulk, Bounce = %v, %v, %v; want %v, %v, %v", m.AutoReply, m.Bulk, m.Bounce, w.auto, w.bulk, w.bounce)
 	}
 	if !slices.Equal(m.Attachments, w.attachments) {
 		t.Errorf("Attachments = %+v, want %+v", m.Attachments, w.attachments)
@@ -514,31 +530,40 @@ func TestBounce(t *testing.T) {
 	}
 }
 
+// TestAutoReply: only a program's marks make AutoReply; Precedence bulk and
+// junk are reported apart as Bulk (machine-sent from the support domain
+// only, see inbound.Handler.Email), and a mailing list's marks are neither.
 func TestAutoReply(t *testing.T) {
 	for _, tc := range []struct {
-		header string
-		auto   bool
+		header     string
+		auto, bulk bool
 	}{
-		{"Auto-Submitted: auto-replied", true},
-		{"Auto-Submitted: auto-generated", true},
-		{"Auto-Submitted: auto-notified; owner-email=\"ops@acme.example\"", true},
-		{"Auto-Submitted: Auto-Replied (vacation)", true},
-		{"Auto-Submitted: no", false},
-		{"Auto-Submitted: No (a person wrote this)", false},
-		{"Auto-Submitted: ", false},
-		{"Precedence: bulk", true},
-		{"Precedence: Junk", true},
-		{"Precedence: list", true},
-		{"Precedence: auto_reply", true},
-		{"Precedence: first-class", false},
-		{"X-Autoreply: yes", true},
-		{"X-Autorespond: Out of office", true},
-		{"X-Auto-Response-Suppress: All", false},
-		{"X-Mailer: Microsoft Outlook 16.0", false},
+		{"Auto-Submitted: auto-replied", true, false},
+		{"Auto-Submitted: auto-generated", true, false},
+		{"Auto-Submitted: auto-notified; owner-email=\"ops@acme.example\"", true, false},
+		{"Auto-Submitted: Auto-Replied (vacation)", true, false},
+		{"Auto-Submitted: no", false, false},
+		{"Auto-Submitted: No (a person wrote this)", false, false},
+		{"Auto-Submitted: ", false, false},
+		{"Precedence: auto_reply", true, false},
+		{"Precedence: Auto-Reply", true, false},
+		{"Precedence: bulk", false, true},
+		{"Precedence: Junk", false, true},
+		{"Precedence: bulk (sent by Mailman)", false, true},
+		{"Precedence: list", false, false},
+		{"List-Id: <vendor-support.acme.example>", false, false},
+		{"List-Unsubscribe: <mailto:googlegroups-manage+611830278402+unsubscribe@googlegroups.com>", false, false},
+		{"Mailing-list: list vendor-support@acme.example; contact vendor-support+owners@acme.example", false, false},
+		{"Precedence: first-class", false, false},
+		{"X-Autoreply: yes", true, false},
+		{"X-Autorespond: Out of office", true, false},
+		{"X-Auto-Response-Suppress: All", false, false},
+		{"X-Mailer: Microsoft Outlook 16.0", false, false},
 	} {
 		t.Run(tc.header, func(t *testing.T) {
-			if m := mustParse(t, message("body", "From: a@acme.example", tc.header)); m.AutoReply != tc.auto {
-				t.Errorf("AutoReply = %v, want %v", m.AutoReply, tc.auto)
+			m := mustParse(t, message("body", "From: a@acme.example", tc.header))
+			if m.AutoReply != tc.auto || m.Bulk != tc.bulk {
+				t.Errorf("AutoReply, Bulk = %v, %v; want %v, %v", m.AutoReply, m.Bulk, tc.auto, tc.bulk)
 			}
 		})
 	}

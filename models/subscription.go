@@ -131,23 +131,79 @@ type SubscriptionTerms struct {
 }
 
 // PlanSubscription decides when a new subscription starts and which yearly
-// billing period is current. Without a start date it starts at the
-// license's next renewal (the end of its validity); a given start date may
-// lie in the past, for a customer imported with Priority Support already
-// running, in which case the subscription is active at once and its current
-// period is the yearly period, counted from the start, that contains now.
-func PlanSubscription(license *License, startsAt *time.Time, now time.Time) SubscriptionTerms {
+// billing period is current, in the subscription's SLA zone loc (nil means
+// UTC). Without a start date it starts at the license's next renewal (the
+// end of its validity); a given start date may lie in the past, for a
+// customer imported with Priority Support already running, in which case
+// the subscription is active at once and its current period is the yearly
+// period, counted from the start, that contains now. The start is taken as
+// SubscriptionStart says, so a start given as a date begins at that date's
+// midnight in loc; periods are whole years of loc's calendar from it, and
+// all times returned are in UTC.
+func PlanSubscription(license *License, startsAt *time.Time, now time.Time, loc *time.Location) SubscriptionTerms {
+	if loc == nil {
+		loc = time.UTC
+	}
 	start := license.ValidUntil
 	if startsAt != nil {
 		start = *startsAt
 	}
-	t := SubscriptionTerms{StartsAt: start, Status: StatusPending, PeriodStart: start, PeriodEnd: start.AddDate(1, 0, 0)}
+	start = SubscriptionStart(start, loc)
+	years := func(n int) time.Time { return start.In(loc).AddDate(n, 0, 0).UTC() }
+	t := SubscriptionTerms{StartsAt: start, Status: StatusPending, PeriodStart: start, PeriodEnd: years(1)}
 	if !now.Before(start) {
 		t.Status = StatusActive
-		for years := 1; !t.PeriodEnd.After(now); years++ {
+		for n := 1; !t.PeriodEnd.After(now); n++ {
 			t.PeriodStart = t.PeriodEnd
-			t.PeriodEnd = start.AddDate(years+1, 0, 0)
+			t.PeriodEnd = years(n + 1)
 		}
 	}
 	return t
+}
+
+// SubscriptionStart returns, in UTC, when a subscription given the start t
+// begins in its SLA zone loc (nil means UTC). A UTC midnight names a
+// calendar date (it is what a date picker or a sales tool sends for "1
+// September"), and the subscription begins at the start of that date in
+// loc: for a New York subscription 2026-09-01T00:00:00Z means 1 September
+// local, 2026-09-01T04:00:00Z, so the subscription neither holds the last
+// four hours of August (a month that a missed response could then earn a
+// full credit for) nor counts its billing days from 31 August. Any other
+// instant, such as a local midnight written with its offset, is kept.
+func SubscriptionStart(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if !isUTCMidnight(t) {
+		return t.UTC()
+	}
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
+}
+
+// SubscriptionDate returns the calendar date in the SLA zone loc (nil means
+// UTC) that a subscription's start or period bound t stands for, at
+// midnight UTC, so that subtracting two gives whole days: t's date in loc,
+// except that a UTC midnight stands for its UTC date, as in
+// SubscriptionStart. Bounds planned by PlanSubscription are midnights of
+// loc; the exception reads the same dates from bounds stored as UTC
+// midnights, which a New York calendar would otherwise put on the evening
+// before (a period ending 2028-03-01T00:00:00Z ends on 1 March, not 29
+// February).
+func SubscriptionDate(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := t.UTC()
+	if !isUTCMidnight(t) {
+		local = t.In(loc)
+	}
+	y, m, d := local.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// isUTCMidnight reports whether t is exactly 00:00:00 UTC.
+func isUTCMidnight(t time.Time) bool {
+	// Truncate counts from the zero time, a UTC midnight, whatever t's zone.
+	return t.Equal(t.Truncate(24 * time.Hour))
 }

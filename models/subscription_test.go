@@ -58,7 +58,7 @@ func TestPlanSubscription(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := models.PlanSubscription(license, tt.startsAt, now)
+			got := models.PlanSubscription(license, tt.startsAt, now, time.UTC)
 			if got.Status != tt.want.Status ||
 				!got.StartsAt.Equal(tt.want.StartsAt) ||
 				!got.PeriodStart.Equal(tt.want.PeriodStart) ||

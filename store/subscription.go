@@ -26,8 +26,10 @@ const domainLockKey = 7243_1126_0002
 // a StartsAt outside the window of accepted times (models.CheckTime) or a
 // customer without a valid paid license, NOT_FOUND for an unknown
 // customer, CONFLICT when the customer already has a live subscription or a
-// domain overlaps one covered by another live subscription, UNAUTHENTICATED
-// or FORBIDDEN.
+// domain overlaps one covered by another live subscription (for a start in
+// the past: or one another subscription covered after that start),
+// UNAUTHENTICATED or FORBIDDEN. Its domains cover mail received from its
+// start on.
 func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionInput) (*models.SupportSubscription, error) {
 	caller, err := requireSales(ctx)
 	if err != nil {
@@ -64,15 +66,19 @@ func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionIn
 		if len(live) > 0 {
 			return models.Errorf(models.CodeConflict, "customer already has a %s subscription %s; change its domains instead", live[0].Status, live[0].ID)
 		}
-		if err := checkDomainsFree(ctx, tx, domains, ""); err != nil {
-			return err
-		}
 		var startsAt *time.Time
 		if in.StartsAt != nil {
 			t := in.StartsAt.UTC().Truncate(time.Microsecond)
 			startsAt = &t
 		}
-		terms := models.PlanSubscription(license, startsAt, now)
+		cal, err := s.Calendar(s.slaTimezone)
+		if err != nil {
+			return err
+		}
+		terms := models.PlanSubscription(license, startsAt, now, cal.Location())
+		if err := checkDomainsFree(ctx, tx, domains, "", terms.StartsAt); err != nil {
+			return err
+		}
 		sub = &models.SupportSubscription{
 			ID: newID(), CustomerID: in.CustomerID, Status: terms.Status, EarlyAccess: in.EarlyAccess,
 			MonthlyFeeCents: models.MonthlyFee.Cents, Currency: models.MonthlyFee.Currency,
@@ -92,7 +98,9 @@ func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionIn
 		if _, err := tx.NewInsert().Model(change).Exec(ctx); err != nil {
 			return err
 		}
-		return addDomains(ctx, tx, sub, domains, now)
+		// The domains a subscription is created with cover from its start,
+		// a past one included (an import covers its past).
+		return addDomains(ctx, tx, sub, domains, sub.StartsAt)
 	})
 	if IsUniqueViolation(err) {
 		return nil, models.Errorf(models.CodeConflict, "a domain or the customer's subscription changed at the same time; try again")
@@ -107,7 +115,9 @@ func (s *Store) CreateSubscription(ctx context.Context, in models.SubscriptionIn
 var liveStatuses = []models.SubscriptionStatus{models.StatusPending, models.StatusActive}
 
 // SetSubscriptionDomains replaces the domains a live subscription covers
-// (sales, admin). Domains taken out are kept in its history. It returns
+// (sales, admin). A domain added covers mail received from now on (from the
+// start of a subscription that has not started); one taken out stops
+// covering now and is kept in its history. It returns
 // BAD_USER_INPUT for bad or refused domains, NOT_FOUND, CONFLICT when the
 // subscription has ended or a domain overlaps one covered by another live
 // subscription, UNAUTHENTICATED or FORBIDDEN.
@@ -128,7 +138,13 @@ func (s *Store) SetSubscriptionDomains(ctx context.Context, id string, raw []str
 		if sub, err = liveSubscription(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := checkDomainsFree(ctx, tx, domains, sub.ID); err != nil {
+		// A domain added now covers from now, or from the start of a
+		// subscription that has not started yet.
+		from := now
+		if sub.StartsAt.After(now) {
+			from = sub.StartsAt
+		}
+		if err := checkDomainsFree(ctx, tx, domains, sub.ID, from); err != nil {
 			return err
 		}
 		var current []models.SubscriptionDomain
@@ -161,7 +177,7 @@ func (s *Store) SetSubscriptionDomains(ctx context.Context, id string, raw []str
 				added = append(added, d)
 			}
 		}
-		if err := addDomains(ctx, tx, sub, added, now); err != nil {
+		if err := addDomains(ctx, tx, sub, added, from); err != nil {
 			return err
 		}
 		sub.UpdatedAt = now
@@ -380,28 +396,57 @@ func liveSubscription(ctx context.Context, tx bun.Tx, id string) (*models.Suppor
 }
 
 // checkDomainsFree returns CONFLICT naming each domain that equals, is a
-// subdomain of, or is a parent of a domain live on another subscription than
-// except.
-func checkDomainsFree(ctx context.Context, tx bun.Tx, domains []string, except string) error {
-	var live []models.SubscriptionDomain
-	q := tx.NewSelect().Model(&live).Where("sd.live = ?", true).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-		for _, d := range domains {
-			q = q.WhereOr("sd.domain IN (?)", bun.In(selfAndParents(d))).WhereOr("sd.domain LIKE ? ESCAPE '\\'", "%."+escapeLike(d))
-		}
-		return q
-	})
+// subdomain of, or is a parent of a domain of another subscription than
+// except whose coverage reaches past from: a domain live on it, or one that
+// covered mail until after from (which only a start in the past reaches).
+// The domains, covering from from on, could otherwise claim mail that
+// another subscription covered at the same time.
+func checkDomainsFree(ctx context.Context, tx bun.Tx, domains []string, except string, from time.Time) error {
+	var held []struct {
+		Domain         string    `bun:"domain"`
+		SubscriptionID string    `bun:"subscription_id"`
+		Live           bool      `bun:"live"`
+		RemovedAt      time.Time `bun:"removed_at,nullzero"`
+		CanceledAt     time.Time `bun:"canceled_at,nullzero"`
+		ExpiredAt      time.Time `bun:"expired_at,nullzero"`
+	}
+	q := tx.NewSelect().TableExpr("subscription_domains AS sd").
+		Join("JOIN support_subscriptions AS s ON s.id = sd.subscription_id").
+		ColumnExpr("sd.domain, sd.subscription_id, sd.live, sd.removed_at, s.canceled_at, s.expired_at").
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			for _, d := range domains {
+				q = q.WhereOr("sd.domain IN (?)", bun.In(selfAndParents(d))).WhereOr("sd.domain LIKE ? ESCAPE '\\'", "%."+escapeLike(d))
+			}
+			return q
+		}).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("sd.live = ?", true).
+				WhereOr(coveredUntilAfter("sd.removed_at")+" AND "+coveredUntilAfter("s.canceled_at")+" AND "+coveredUntilAfter("s.expired_at"), from, from, from)
+		})
 	if except != "" {
 		q = q.Where("sd.subscription_id <> ?", except)
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := q.Scan(ctx, &held); err != nil {
 		return err
 	}
 	var problems []string
 	for _, d := range domains {
-		for _, l := range live {
-			if models.DomainsOverlap(d, l.Domain) {
-				problems = append(problems, fmt.Sprintf("%q overlaps %q, covered by subscription %s", d, l.Domain, l.SubscriptionID))
+		for _, h := range held {
+			if !models.DomainsOverlap(d, h.Domain) {
+				continue
 			}
+			if h.Live {
+				problems = append(problems, fmt.Sprintf("%q overlaps %q, covered by subscription %s", d, h.Domain, h.SubscriptionID))
+				continue
+			}
+			var until time.Time
+			for _, t := range []time.Time{h.RemovedAt, h.CanceledAt, h.ExpiredAt} {
+				if !t.IsZero() && (until.IsZero() || t.Before(until)) {
+					until = t
+				}
+			}
+			problems = append(problems, fmt.Sprintf("%q overlaps %q, covered by subscription %s until %s: start then or later",
+				d, h.Domain, h.SubscriptionID, until.UTC().Format(time.RFC3339Nano)))
 		}
 	}
 	if len(problems) > 0 {
@@ -409,6 +454,15 @@ func checkDomainsFree(ctx context.Context, tx bun.Tx, domains []string, except s
 		return models.Errorf(models.CodeConflict, "%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// coveredUntilAfter is the condition that the end of coverage in column
+// (NULL: none yet) lies after a time given as its one argument and after
+// the coverage began (the later of the domain's added_at and the
+// subscription's start): a domain taken off before its subscription started
+// never covered anything.
+func coveredUntilAfter(column string) string {
+	return "(" + column + " IS NULL OR (" + column + " > ? AND " + column + " > sd.added_at AND " + column + " > s.starts_at))"
 }
 
 // selfAndParents returns d and every parent domain of it: a.b.c → a.b.c,
@@ -422,14 +476,15 @@ func selfAndParents(d string) []string {
 	return out
 }
 
-// addDomains inserts live domain rows for a subscription.
-func addDomains(ctx context.Context, tx bun.Tx, sub *models.SupportSubscription, domains []string, now time.Time) error {
+// addDomains inserts live domain rows for a subscription that cover mail
+// received from from on.
+func addDomains(ctx context.Context, tx bun.Tx, sub *models.SupportSubscription, domains []string, from time.Time) error {
 	if len(domains) == 0 {
 		return nil
 	}
 	rows := make([]models.SubscriptionDomain, len(domains))
 	for i, d := range domains {
-		rows[i] = models.SubscriptionDomain{ID: newID(), SubscriptionID: sub.ID, CustomerID: sub.CustomerID, Domain: d, Live: true, AddedAt: now}
+		rows[i] = models.SubscriptionDomain{ID: newID(), SubscriptionID: sub.ID, CustomerID: sub.CustomerID, Domain: d, Live: true, AddedAt: from}
 	}
 	_, err := tx.NewInsert().Model(&rows).Exec(ctx)
 	return err

@@ -212,7 +212,8 @@ func TestSubscriptionDomainsNormalised(t *testing.T) {
 			if r.Domain != want[i] || !r.Live || r.CustomerID != c.ID || !r.RemovedAt.IsZero() {
 				t.Fatalf("row %d = %+v, want live %q of customer %s", i, r, want[i], c.ID)
 			}
-			wantTime(t, "AddedAt", r.AddedAt, testNow)
+			// The domains a subscription is created with cover from its start.
+			wantTime(t, "AddedAt", r.AddedAt, sub.StartsAt)
 		}
 	})
 }
@@ -432,10 +433,12 @@ func TestSetSubscriptionDomains(t *testing.T) {
 				added   time.Time
 				removed time.Time
 			}
+			// The subscription has not started: every domain covers from its
+			// start, and one taken out before then never covered anything.
 			want := []row{
-				{"a.example", false, testNow, later},
-				{"b.example", true, testNow, time.Time{}},
-				{"c.example", true, later, time.Time{}},
+				{"a.example", false, sub.StartsAt, later},
+				{"b.example", true, sub.StartsAt, time.Time{}},
+				{"c.example", true, sub.StartsAt, time.Time{}},
 			}
 			if len(rows) != len(want) {
 				t.Fatalf("%d domain rows, want %d", len(rows), len(want))

@@ -22,10 +22,12 @@ import (
 // clocks up to date. It is called by the inbound-email endpoint, which has
 // authenticated the sender, so it takes no caller. A Message-ID seen before
 // changes nothing and answers Duplicate. The message is threaded by
-// In-Reply-To/References, then by a ticket token in the subject, else it
-// opens a ticket; an opening customer message from a domain covered by a
-// subscription that was active, while the customer's license was valid,
-// makes the ticket priority. It returns BAD_USER_INPUT when ReceivedAt or
+// In-Reply-To/References, then by a stored message that refers to it or to
+// an id it refers to (mail delivered out of order), then by a ticket token
+// in the subject, else it opens a ticket (see threadOf); an opening customer
+// message from a domain that covered it at its received time, on a
+// subscription active then, while the customer's license was valid, makes
+// the ticket priority (see coverageAt). It returns BAD_USER_INPUT when ReceivedAt or
 // a non-zero SentAt lies outside the window of accepted times
 // (models.CheckTime).
 func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models.IngestResult, error) {
@@ -52,7 +54,7 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 		if res, err = duplicateOf(ctx, tx, in.MessageID); err != nil || res.Duplicate {
 			return err
 		}
-		t, ancestor, err := threadOf(ctx, tx, in)
+		t, early, err := threadOf(ctx, tx, in)
 		if err != nil {
 			return err
 		}
@@ -61,7 +63,7 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 			if t, err = s.openTicket(ctx, tx, in, now); err != nil {
 				return err
 			}
-		case ancestor:
+		case early:
 			if err := s.takeOpening(ctx, tx, t, in, now); err != nil {
 				return err
 			}
@@ -114,13 +116,18 @@ func duplicateOf(ctx context.Context, db bun.IDB, messageID string) (models.Inge
 }
 
 // threadOf finds the ticket a message belongs to, locked for change: the
-// ticket of the newest message it replies to or references, else the
-// ticket of a stored message that refers to it (a reply delivered before
-// the message it answers; ancestor is then true), else the ticket its
-// subject's token names, else nil.
-func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models.Ticket, ancestor bool, err error) {
+// ticket of the newest message it replies to or references; else the ticket
+// of a stored message that refers to it (a reply delivered before the
+// message it answers); else the ticket of a stored message that refers to
+// an id it refers to as well (replies to a parent not yet received: the
+// nearest such id first, In-Reply-To before References); else the ticket
+// its subject's token names; else nil. early is true when the message was
+// found through another's references: it may be earlier than the messages
+// of its ticket, and then opens it (takeOpening).
+func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models.Ticket, early bool, err error) {
 	var id string
-	if refs := threadIDs(in); len(refs) > 0 {
+	refs := threadIDs(in)
+	if len(refs) > 0 {
 		err := tx.NewSelect().Model((*models.Message)(nil)).Column("m.ticket_id").
 			Where("m.message_id IN (?)", bun.In(refs)).OrderExpr("m.received_at DESC, m.id DESC").Limit(1).Scan(ctx, &id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -133,7 +140,13 @@ func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, false, err
 		}
-		ancestor = id != ""
+		early = id != ""
+	}
+	if id == "" && len(refs) > 0 {
+		if id, err = siblingTicket(ctx, tx, refs); err != nil {
+			return nil, false, err
+		}
+		early = id != ""
 	}
 	if id == "" && in.TicketToken != "" {
 		id = in.TicketToken
@@ -145,7 +158,27 @@ func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
-	return t, ancestor && err == nil, err
+	return t, early && err == nil, err
+}
+
+// siblingTicket returns the ticket of a stored message that refers to one
+// of refs (a message's threadIDs, nearest first), for the nearest such id,
+// or "" when none does.
+func siblingTicket(ctx context.Context, tx bun.Tx, refs []string) (string, error) {
+	var rows []messageRef
+	err := tx.NewSelect().Model(&rows).Column("r.ref", "r.ticket_id").Distinct().
+		Where("r.ref IN (?)", bun.In(refs)).Scan(ctx)
+	if err != nil {
+		return "", err
+	}
+	best, id := len(refs), ""
+	for _, r := range rows {
+		i := slices.Index(refs, r.Ref)
+		if i >= 0 && (i < best || i == best && r.TicketID < id) {
+			best, id = i, r.TicketID
+		}
+	}
+	return id, nil
 }
 
 // messageRef is one message id a stored message refers to.
@@ -200,9 +233,12 @@ func saveRefs(ctx context.Context, tx bun.Tx, ticketID string, in models.Inbound
 // lockThread serialises, on PostgreSQL, the ingestion of messages that may
 // belong to one thread: it takes a transaction advisory lock on the
 // message's own id and on each id it refers to, in one global order so that
-// two ingestions cannot wait on each other. A message and a reply to it
-// share the first's id, so whichever commits first, the other sees it. On
-// SQLite write transactions are serial already.
+// two ingestions cannot wait on each other. Every way threadOf relates two
+// messages goes through an id both lock: a message and a reply to it share
+// the first's id, and two replies to one parent share the parent's id (both
+// keep at most maxThreadRefs ids, the same ones they are matched on), so
+// whichever commits first, the other sees it. On SQLite write transactions
+// are serial already.
 func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 	if !IsPostgres(tx) {
 		return nil
@@ -223,11 +259,12 @@ func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 	return nil
 }
 
-// takeOpening makes in, a message that a stored reply answers and that was
-// delivered after it, the ticket's opening message when it is a customer's
-// (not machine-sent) and earlier than the ticket's first customer message:
-// the ticket's owner, priority, requester, subject and opening time are then
-// decided from it, as openTicket would have.
+// takeOpening makes in, a message delivered after a stored reply to it or
+// after a stored message that refers to the same parent, the ticket's
+// opening message when it is a customer's (not machine-sent) and earlier
+// than the ticket's first customer message, or the first customer message
+// at all: the ticket's owner, priority, requester, subject and opening time
+// are then decided from it, as openTicket would have had it come first.
 func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail, now time.Time) error {
 	if in.Direction != models.FromCustomer || in.Machine != models.MachineNone {
 		return nil
@@ -320,51 +357,50 @@ type coverage struct {
 	priority                   bool
 }
 
-// coverageAt returns the subscription whose domain set held domain (or a
-// parent of it) at t and that had not ended by t, the most specific domain
-// first, or nil. It is priority when the subscription had started by t and
-// the customer held a paid license valid at t.
+// coverageAt returns who covered domain at t, or nil: the subscription
+// with a domain row that held domain (or a parent of it) at t, the most
+// specific domain first. A row covers from its added_at (for the domains a
+// subscription was created with, its start) until it was taken off or its
+// subscription ended, and only while the subscription was active: started
+// by t and not canceled or expired by then (statuses only move forward, so
+// these times are its status history). Today's domains play no part: mail
+// delivered late after a domain changed hands goes to who held it at t.
+// Two subscriptions cannot cover overlapping domains at one time
+// (checkDomainsFree); should older rows still do so, the domain added first
+// wins. It is priority when the customer held a paid license valid at t.
 func coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*coverage, error) {
 	if domain == "" {
 		return nil, nil
 	}
 	var rows []struct {
-		Domain         string    `bun:"domain"`
-		SubscriptionID string    `bun:"subscription_id"`
-		CustomerID     string    `bun:"customer_id"`
-		StartsAt       time.Time `bun:"starts_at"`
+		Domain         string `bun:"domain"`
+		SubscriptionID string `bun:"subscription_id"`
+		CustomerID     string `bun:"customer_id"`
 	}
 	err := tx.NewSelect().TableExpr("subscription_domains AS sd").
 		Join("JOIN support_subscriptions AS s ON s.id = sd.subscription_id").
-		ColumnExpr("sd.domain, sd.subscription_id, sd.customer_id, s.starts_at").
+		ColumnExpr("sd.domain, sd.subscription_id, sd.customer_id").
 		Where("sd.domain IN (?)", bun.In(selfAndParents(domain))).
+		Where("sd.added_at <= ?", t).
 		Where("(sd.removed_at IS NULL OR sd.removed_at > ?)", t).
+		Where("s.starts_at <= ?", t).
 		Where("(s.canceled_at IS NULL OR s.canceled_at > ?)", t).
 		Where("(s.expired_at IS NULL OR s.expired_at > ?)", t).
+		OrderExpr("length(sd.domain) DESC, sd.added_at ASC, sd.id ASC").Limit(1).
 		Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
 	}
-	best := -1
-	for i, r := range rows {
-		if best < 0 || len(r.Domain) > len(rows[best].Domain) {
-			best = i
-		}
-	}
-	if best < 0 {
+	if len(rows) == 0 {
 		return nil, nil
 	}
-	r := rows[best]
-	c := &coverage{customerID: r.CustomerID, subscriptionID: r.SubscriptionID}
-	if !t.Before(r.StartsAt) {
-		n, err := tx.NewSelect().Model((*models.License)(nil)).
-			Where("l.customer_id = ? AND l.paid = ? AND l.valid_from <= ? AND l.valid_until > ?", r.CustomerID, true, t, t).Count(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.priority = n > 0
+	r := rows[0]
+	n, err := tx.NewSelect().Model((*models.License)(nil)).
+		Where("l.customer_id = ? AND l.paid = ? AND l.valid_from <= ? AND l.valid_until > ?", r.CustomerID, true, t, t).Count(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return c, nil
+	return &coverage{customerID: r.CustomerID, subscriptionID: r.SubscriptionID, priority: n > 0}, nil
 }
 
 // replay recomputes a ticket's status and clocks from its messages and

@@ -46,7 +46,7 @@ func TestPriorityIsDecidedAtTheOpeningMessage(t *testing.T) {
 			{"covered domain while active", "a@acme.example", testNow, true, true},
 			{"subdomain", "a@eu.mail.acme.example", testNow, true, true},
 			{"look-alike domain", "a@notacme.example", testNow, false, false},
-			{"before the subscription started", "a@acme.example", start.Add(-time.Hour), false, true},
+			{"before the subscription started", "a@acme.example", start.Add(-time.Hour), false, false},
 			{"support domain", "a@vendor.test", testNow, false, false},
 		}
 		for i, tc := range cases {
