@@ -43,8 +43,16 @@ func (t tasks) DueMonths(ctx context.Context) ([]jobs.MonthRef, error) {
 	return refs, nil
 }
 
-// EvaluateMonth finalises a month and credits it when it was missed.
+// EvaluateMonth finalises a month and credits it when it was missed. A
+// month of imported history is left to staff, even when a job for it was
+// queued before the subscription's import was known to the sweep.
 func (t tasks) EvaluateMonth(ctx context.Context, subscriptionID, month string) error {
+	if auto, err := t.app.Store.EvaluatedAutomatically(ctx, subscriptionID, month); err != nil {
+		return err
+	} else if !auto {
+		t.log.InfoContext(ctx, "month of imported history left to staff", "subscription_id", subscriptionID, "month", month)
+		return nil
+	}
 	r, err := t.app.Evaluator.EvaluateMonth(ctx, subscriptionID, month)
 	if err == nil && !r.Met {
 		t.log.InfoContext(ctx, "month missed its guarantee; credited", "subscription_id", subscriptionID, "month", month)

@@ -71,3 +71,28 @@ func countRows(t testing.TB, s *testServer, table, where string, args ...any) in
 	}
 	return int(n)
 }
+
+// TestQueuedEvaluationLeavesImportedMonthsToStaff: an evaluate_month job for
+// a month whose cutoff passed before the subscription was recorded (queued
+// by an older sweep, or by hand) freezes nothing; one for a later month does.
+func TestQueuedEvaluationLeavesImportedMonthsToStaff(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		clock := newClock(utc(t, "2026-11-04 08:00"))
+		s := newTestServerAt(t, databaseURL, clock.Now, nil)
+		f := s.mustPriorityCustomer("Queued Ltd", utc(t, "2026-09-01 00:00"), "queued.example")
+		clock.Set(utc(t, "2026-12-02 00:00"))
+		run := tasks{app: s.App, log: s.App.Log}
+		if err := run.EvaluateMonth(t.Context(), f.SubscriptionID, "2026-10"); err != nil {
+			t.Fatalf("imported October: %v", err)
+		}
+		if n := countRows(t, s, "sla_months", "subscription_id = ? AND month = ?", f.SubscriptionID, "2026-10"); n != 0 {
+			t.Fatalf("imported October frozen by a job (%d rows)", n)
+		}
+		if err := run.EvaluateMonth(t.Context(), f.SubscriptionID, "2026-11"); err != nil {
+			t.Fatalf("November: %v", err)
+		}
+		if n := countRows(t, s, "sla_months", "subscription_id = ? AND month = ?", f.SubscriptionID, "2026-11"); n != 1 {
+			t.Fatalf("November not frozen by its job (%d rows)", n)
+		}
+	})
+}

@@ -13,7 +13,8 @@ import (
 )
 
 // Evaluator finalises SLA months and credits each missed one with that
-// month's full fee, exactly once per subscription and month.
+// month's full fee (also a month the subscription covered only part of),
+// exactly once per subscription and month.
 type Evaluator struct {
 	Store  *store.Store
 	Ledger *Ledger
@@ -31,9 +32,10 @@ func (e *Evaluator) EvaluateMonth(ctx context.Context, subscriptionID, month str
 	return r, nil
 }
 
-// EvaluateSLAMonth is EvaluateMonth for an admin. It returns
-// UNAUTHENTICATED or FORBIDDEN for other callers, and the codes of
-// store.FinalizeMonth.
+// EvaluateSLAMonth is EvaluateMonth for an admin: how staff evaluate the
+// imported months the background sweep leaves alone (see store.DueMonths)
+// once their mail is in. It returns UNAUTHENTICATED or FORBIDDEN for other
+// callers, and the codes of store.FinalizeMonth.
 func (e *Evaluator) EvaluateSLAMonth(ctx context.Context, subscriptionID, month string) (*sla.MonthReport, error) {
 	if _, err := auth.Require(ctx, auth.RoleAdmin); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -111,6 +112,69 @@ func TestEvaluateMonthCreditsOnce(t *testing.T) {
 		}
 		if due, err := one.Store.DueMonths(ctx); err != nil || len(due) != 0 {
 			t.Fatalf("due months after evaluating all: %v, %v", due, err)
+		}
+	})
+}
+
+// TestDueMonthsLeaveImportedHistoryToStaff: the sweep's list of due months
+// holds only months of a subscription's life whose cutoff came after the
+// subscription was recorded; imported months and months after its end are
+// not there, and an admin can still evaluate the imported ones.
+func TestDueMonthsLeaveImportedHistoryToStaff(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clock := &evalClock{t: time.Date(2026, 11, 4, 8, 0, 0, 0, time.UTC)}
+		db := testdb.Open(t, databaseURL)
+		st := store.New(db, store.Options{Now: clock.Now, DomainPolicy: models.DomainPolicy{SupportDomain: "vendor.test"}})
+		ev := &billing.Evaluator{Store: st, Ledger: billing.NewLedger(db, clock.Now)}
+		sales := auth.WithCaller(ctx, auth.Caller{Subject: "s", Roles: []auth.Role{auth.RoleSales}})
+		c, err := st.CreateCustomer(sales, models.CustomerInput{Name: "Imported"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.RecordLicense(sales, models.LicenseInput{CustomerID: c.ID, Key: "K", Paid: true,
+			ValidFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ValidUntil: time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Date(2026, 8, 10, 0, 0, 0, 0, time.UTC)
+		sub, err := st.CreateSubscription(sales, models.SubscriptionInput{CustomerID: c.ID, Domains: []string{"imported.example"}, StartsAt: &start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		due := func() []string {
+			t.Helper()
+			refs, err := st.DueMonths(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			months := []string{}
+			for _, r := range refs {
+				if r.SubscriptionID == sub.ID {
+					months = append(months, r.Month)
+				}
+			}
+			return months
+		}
+		if got := due(); len(got) != 0 {
+			t.Fatalf("due on the day of the import: %v, want none (August to October are imported history)", got)
+		}
+		clock.Set(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+		if _, err := st.EndSubscription(ctx, sub.ID, models.StatusCanceled, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(time.Date(2027, 2, 3, 0, 0, 0, 0, time.UTC))
+		if got := due(); !slices.Equal(got, []string{"2026-12", "2026-11"}) {
+			t.Fatalf("due after the end = %v, want [2026-12 2026-11]", got)
+		}
+		for _, m := range []string{"2026-08", "2026-09", "2026-10"} {
+			if r, err := ev.EvaluateMonth(ctx, sub.ID, m); err != nil || !r.Final {
+				t.Fatalf("evaluating imported %s: %+v, %v", m, r, err)
+			}
+		}
+		for _, m := range []string{"2026-07", "2027-01"} {
+			if _, err := ev.EvaluateMonth(ctx, sub.ID, m); models.ErrorCode(err) != models.CodeBadUserInput {
+				t.Fatalf("evaluating %s outside the life: %v, want BAD_USER_INPUT", m, err)
+			}
 		}
 	})
 }

@@ -57,6 +57,10 @@ func (r *slaClockResolver) StoppedBy(ctx context.Context, obj *models.Clock) (*s
 	return optString(obj.StoppedBy), nil
 }
 
+func (r *slaMonthReportResolver) AverageFirstResponseSeconds(ctx context.Context, obj *sla.MonthReport) (*int, error) {
+	return optSeconds(obj.AverageFirstResponse), nil
+}
+
 func (r *slaMonthReportResolver) AverageFollowUpResponseSeconds(ctx context.Context, obj *sla.MonthReport) (*int, error) {
 	return optSeconds(obj.AverageFollowUp), nil
 }

@@ -53,7 +53,10 @@ type Tasks interface {
 	ActivateDue(ctx context.Context) error
 	// ScanSLAAlerts finds running clocks close to breaching or breached and publishes alerts once each.
 	ScanSLAAlerts(ctx context.Context) error
-	// DueMonths lists subscription-months whose cutoff has passed and that are not yet final.
+	// DueMonths lists subscription-months to evaluate automatically: months
+	// the subscription was active in, whose cutoff has passed, that are not
+	// yet final, and whose cutoff came after the subscription was recorded
+	// (imported history is left to staff).
 	DueMonths(ctx context.Context) ([]MonthRef, error)
 	// EvaluateMonth finalises one subscription's month (and grants its credit when missed).
 	EvaluateMonth(ctx context.Context, subscriptionID, month string) error

@@ -38,7 +38,78 @@ func Cutoff(cal *bizhours.Calendar, month string) (time.Time, error) {
 	return cal.AddBusiness(end, CutoffDelay), nil
 }
 
-// MonthReport is one subscription's SLA month.
+// Life is when a subscription was active, so when it carries the guarantee:
+// from From (its start) until To (when it was canceled, expired or opted
+// out; zero while it has not ended).
+type Life struct {
+	From time.Time
+	To   time.Time
+}
+
+// Active reports whether the subscription was active at t.
+func (l Life) Active(t time.Time) bool {
+	return !t.Before(l.From) && (l.To.IsZero() || t.Before(l.To))
+}
+
+// HasMonth reports whether month ("YYYY-MM" in the calendar's zone) has a
+// guarantee at now: the month has begun, the subscription has started by
+// now, and it was active during some of the month. A month before the start,
+// after the end or not yet begun has none (and so no report). It returns an
+// error for a malformed month.
+func (l Life) HasMonth(cal *bizhours.Calendar, month string, now time.Time) (bool, error) {
+	start, end, err := cal.MonthBounds(month)
+	if err != nil {
+		return false, fmt.Errorf("month of life: %w", err)
+	}
+	if now.Before(l.From) || now.Before(start) || (!l.To.IsZero() && !l.To.After(l.From)) {
+		return false, nil
+	}
+	if !end.After(l.From) {
+		return false, nil
+	}
+	return l.To.IsZero() || start.Before(l.To), nil
+}
+
+// Months returns the months that have a guarantee at now (see HasMonth),
+// newest first, at most n of them.
+func (l Life) Months(cal *bizhours.Calendar, now time.Time, n int) []string {
+	list := []string{}
+	if now.Before(l.From) || (!l.To.IsZero() && !l.To.After(l.From)) {
+		return list
+	}
+	last := now
+	if !l.To.IsZero() && l.To.Before(last) {
+		last = l.To.Add(-time.Nanosecond) // the last instant it was active
+	}
+	first := cal.Month(l.From)
+	loc := cal.Location()
+	local := last.In(loc)
+	for i := 0; len(list) < n; i++ {
+		m := cal.Month(time.Date(local.Year(), local.Month()-time.Month(i), 15, 12, 0, 0, 0, loc))
+		if m < first {
+			break
+		}
+		list = append(list, m)
+	}
+	return list
+}
+
+// EvaluatedAutomatically reports whether month is to be evaluated by the
+// background sweep for a subscription recorded in this system at recorded:
+// only when its cutoff came after that. A month whose cutoff had passed
+// before (imported history, whose mail may still be being back-filled) is
+// evaluated by staff. It returns an error for a malformed month.
+func EvaluatedAutomatically(cal *bizhours.Calendar, month string, recorded time.Time) (bool, error) {
+	cutoff, err := Cutoff(cal, month)
+	if err != nil {
+		return false, err
+	}
+	return cutoff.After(recorded), nil
+}
+
+// MonthReport is one subscription's SLA month. Durations are business time;
+// counts are of the clocks that started in the month while the subscription
+// was active.
 type MonthReport struct {
 	SubscriptionID  string // set by the caller that knows it
 	Month           string
@@ -46,66 +117,116 @@ type MonthReport struct {
 	Met             bool // final: the guarantee was met; live: it holds on what is known so far
 	Status          Status
 	TicketsReceived int
-	FirstResponses  int
+	// FirstResponses counts the first-response clocks that started, running
+	// ones included.
+	FirstResponses int
 	// FirstResponsesMet counts first responses that took at most their
-	// target; a running one counts once it stopped in time.
+	// target; a running one counts once it stopped in time, or in a final
+	// report when it is below its target at the cutoff.
 	FirstResponsesMet int
-	FollowUps         int
+	// FirstResponsesMissed counts first responses that took more than their
+	// target, or that reached it without an answer.
+	FirstResponsesMissed int
+	// FirstResponsesAnswered counts first responses stopped (by a reply or a
+	// resolution) by now, or by the cutoff in a final report;
+	// FirstResponsesRunning the others; FirstResponsesByResolution those of
+	// the answered that a resolution stopped without a reply. All three are
+	// nil on a month frozen before they were recorded.
+	FirstResponsesAnswered     *int
+	FirstResponsesRunning      *int
+	FirstResponsesByResolution *int
+	// AverageFirstResponse is the mean of the answered first responses,
+	// rounded to the second; nil when none was answered (or on a month
+	// frozen before it was recorded).
+	AverageFirstResponse *time.Duration
+	FollowUps            int
 	// AverageFollowUp is nil without follow-ups. Running follow-ups count
 	// with their business time so far (up to the cutoff in a final report).
 	AverageFollowUp *time.Duration
 }
 
-// Report measures a month from the clocks that started in it (others are
-// ignored) and the number of priority tickets opened in it, as at now: live
-// before the month's cutoff, final from it on, when every clock counts with
-// its business time up to the cutoff.
-func Report(cal *bizhours.Calendar, month string, clocks []Clock, ticketsReceived int, now time.Time) (MonthReport, error) {
+// Report measures a month of a subscription active during life, as at now:
+// live before the month's cutoff, final from it on. It counts the clocks
+// that started in the month while the subscription was active (others are
+// ignored) and the priority tickets opened then (opened holds their opening
+// times; others are ignored).
+//
+// The rules (SPEC §2): a clock that stopped counts with its business
+// duration; one still running at the report's instant (now, or the cutoff
+// in a final report) counts with its business time up to then, and once it
+// has reached its target without an answer it has missed it: an unanswered
+// request is never exactly on time. The month is met when no first response
+// missed its target and the follow-ups average at most their target. A live
+// report is BREACHED once a first response missed its target, AT_RISK while
+// a running clock has under AtRiskWindow left or is past its target, or the
+// follow-up average so far is above target, else ON_TRACK; a final one is
+// MET or BREACHED.
+func Report(cal *bizhours.Calendar, life Life, month string, clocks []Clock, opened []time.Time, now time.Time) (MonthReport, error) {
 	cutoff, err := Cutoff(cal, month)
 	if err != nil {
 		return MonthReport{}, err
 	}
-	r := MonthReport{Month: month, TicketsReceived: ticketsReceived, Final: !now.Before(cutoff)}
+	r := MonthReport{Month: month, Final: !now.Before(cutoff)}
 	at := now
 	if r.Final {
 		at = cutoff
 	}
+	for _, t := range opened {
+		if life.Active(t) && cal.Month(t) == month {
+			r.TicketsReceived++
+		}
+	}
 	var (
-		firstMissed, risk    bool
-		followSum, followCap time.Duration
+		firstMissed, risk, followOverdue bool
+		answered, running, byResolution  int
+		firstSum, followSum, followCap   time.Duration
 	)
 	for _, c := range clocks {
-		if c.Month != month || c.StartedAt.After(at) {
+		if c.Month != month || c.StartedAt.After(at) || !life.Active(c.StartedAt) {
 			continue
 		}
 		elapsed := c.Elapsed(cal, at)
-		finished := r.Final || (!c.Running() && !c.StoppedAt.After(at))
+		stopped := !c.Running() && !c.StoppedAt.After(at)
+		// A clock without an answer at its target has missed it.
+		missed := elapsed > c.Target || (!stopped && elapsed >= c.Target)
+		left := c.Target - elapsed
 		switch c.Kind {
 		case FirstResponse:
 			r.FirstResponses++
+			if stopped {
+				answered++
+				firstSum += elapsed
+				if c.StoppedBy == StoppedByResolution {
+					byResolution++
+				}
+			} else {
+				running++
+			}
 			switch {
-			case elapsed > c.Target:
+			case missed:
 				firstMissed = true
-			case finished:
+				r.FirstResponsesMissed++
+			case stopped || r.Final:
 				r.FirstResponsesMet++
-			case c.Target-elapsed < AtRiskWindow:
+			case left < AtRiskWindow:
 				risk = true
 			}
 		case FollowUp:
 			r.FollowUps++
 			followSum += elapsed
 			followCap += c.Target
-			if !finished && elapsed <= c.Target && c.Target-elapsed < AtRiskWindow {
-				risk = true
+			if !stopped {
+				followOverdue = followOverdue || missed
+				risk = risk || left < AtRiskWindow
 			}
 		}
 	}
-	if r.FollowUps > 0 {
-		avg := (followSum + time.Duration(r.FollowUps)*time.Second/2) / time.Duration(r.FollowUps)
-		avg = avg.Truncate(time.Second)
-		r.AverageFollowUp = &avg
-	}
-	followOK := followSum <= followCap
+	r.FirstResponsesAnswered, r.FirstResponsesRunning, r.FirstResponsesByResolution = &answered, &running, &byResolution
+	r.AverageFirstResponse = average(firstSum, answered)
+	r.AverageFollowUp = average(followSum, r.FollowUps)
+	// A follow-up running at its target counts as over it, so a sum that
+	// only reaches the cap through it is over the cap.
+	followOK := followSum < followCap || (followSum == followCap && !followOverdue)
 	r.Met = !firstMissed && followOK
 	switch {
 	case r.Final && r.Met:
@@ -120,16 +241,27 @@ func Report(cal *bizhours.Calendar, month string, clocks []Clock, ticketsReceive
 	return r, nil
 }
 
+// average returns sum/n rounded to the nearest second (halves up), or nil
+// when n is 0.
+func average(sum time.Duration, n int) *time.Duration {
+	if n == 0 {
+		return nil
+	}
+	avg := (sum + time.Duration(n)*time.Second/2) / time.Duration(n)
+	avg = avg.Truncate(time.Second)
+	return &avg
+}
+
 // TicketSLA is a priority ticket's live SLA state.
 type TicketSLA struct {
 	FirstResponseDueAt    time.Time
 	FirstRespondedAt      *time.Time
 	FirstResponseBusiness *time.Duration
 	// Breached is true once the first response missed its target or the
-	// running clock is past its due time.
+	// running clock has reached its due time without an answer.
 	Breached bool
 	// CurrentDueAt and BusinessLeft describe the running clock, if any;
-	// BusinessLeft is negative once it is overdue.
+	// BusinessLeft is negative once it is overdue (and breached from 0).
 	CurrentDueAt *time.Time
 	BusinessLeft *time.Duration
 }
@@ -153,7 +285,8 @@ func TicketState(cal *bizhours.Calendar, clocks []Clock, now time.Time) *TicketS
 		}
 		due, left := c.DueAt, c.Target-c.Elapsed(cal, now)
 		st.CurrentDueAt, st.BusinessLeft = &due, &left
-		if left < 0 {
+		// Reaching the target without an answer is missing it.
+		if left <= 0 {
 			st.Breached = true
 		}
 	}

@@ -236,7 +236,7 @@ func TestReport(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Report(cal, "2026-11", tc.clocks, 3, tc.now)
+			r, err := Report(cal, Life{From: at(t, "2026-01-01 00:00")}, "2026-11", tc.clocks, nil, tc.now)
 			if err != nil {
 				t.Fatal(err)
 			}

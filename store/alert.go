@@ -19,10 +19,10 @@ const (
 )
 
 // ScanSLAAlerts looks at every running clock and publishes an SLA alert
-// when one has less than sla.AtRiskWindow of business time left or is past
-// due, once per clock and level however many processes scan at once (each
-// level is claimed by a conditional update). It returns how many alerts it
-// published.
+// when one has less than sla.AtRiskWindow of business time left or has
+// reached its due time, once per clock and level however many processes
+// scan at once (each level is claimed by a conditional update). It returns
+// how many alerts it published.
 func (s *Store) ScanSLAAlerts(ctx context.Context) (int, error) {
 	now := s.Now()
 	var rows []*models.Clock
@@ -53,7 +53,7 @@ func (s *Store) ScanSLAAlerts(ctx context.Context) (int, error) {
 		left := time.Duration(r.TargetSeconds)*time.Second - ClockOf(r).Elapsed(cal, now)
 		level := ""
 		switch {
-		case left < 0:
+		case left <= 0: // at its target without an answer: missed
 			level = AlertBreached
 		case left < sla.AtRiskWindow:
 			level = AlertAtRisk

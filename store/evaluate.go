@@ -18,14 +18,50 @@ import (
 // transaction that freezes the month, and returns the ledger entry's id.
 type CreditFunc func(ctx context.Context, tx bun.Tx, sub *models.SupportSubscription, r sla.MonthReport) (string, error)
 
+// frozenMonth is a row of sla_months with the first-response counts that
+// migration 20261202000001 added: on months frozen before it the missed
+// count was derived from the row and the others are NULL.
+type frozenMonth struct {
+	models.SLAMonth `bun:",extend"`
+
+	FirstResponsesMissed        int    `bun:"first_responses_missed,notnull"`
+	FirstResponsesAnswered      *int   `bun:"first_responses_answered"`
+	FirstResponsesRunning       *int   `bun:"first_responses_running"`
+	FirstResponsesByResolution  *int   `bun:"first_responses_by_resolution"`
+	AverageFirstResponseSeconds *int64 `bun:"average_first_response_seconds"`
+}
+
+// EvaluatedAutomatically reports whether the background jobs may evaluate
+// the subscription's month: not one whose cutoff had passed before the
+// subscription was recorded here (imported history, which staff evaluate
+// once its mail is in). It returns NOT_FOUND for an unknown subscription
+// and BAD_USER_INPUT for a malformed month.
+func (s *Store) EvaluatedAutomatically(ctx context.Context, subscriptionID, month string) (bool, error) {
+	sub := new(models.SupportSubscription)
+	if err := s.db.NewSelect().Model(sub).Where("s.id = ?", subscriptionID).Scan(ctx); errors.Is(err, sql.ErrNoRows) {
+		return false, notFound("subscription", subscriptionID)
+	} else if err != nil {
+		return false, fmt.Errorf("evaluated automatically: %w", err)
+	}
+	cal, err := s.Calendar(sub.SLATimezone)
+	if err != nil {
+		return false, err
+	}
+	auto, err := sla.EvaluatedAutomatically(cal, month, sub.CreatedAt)
+	if err != nil {
+		return false, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
+	}
+	return auto, nil
+}
+
 // FinalizeMonth freezes a subscription's month once its cutoff has passed:
 // the final report is stored and, when the month was missed, credit writes
 // its credit in the same transaction. A month frozen already is returned as
 // it was (fresh is false) and nothing is written, however often and from
 // however many processes it is called. It checks no caller. It returns
-// BAD_USER_INPUT for a malformed month or one before the subscription
-// started, NOT_FOUND for an unknown subscription, and CONFLICT before the
-// cutoff.
+// BAD_USER_INPUT for a malformed month or one without a guarantee (before
+// the subscription started, after it ended, or not yet begun), NOT_FOUND
+// for an unknown subscription, and CONFLICT before the cutoff.
 func (s *Store) FinalizeMonth(ctx context.Context, subscriptionID, month string, credit CreditFunc) (r *sla.MonthReport, fresh bool, err error) {
 	if _, _, err := bizhours.ParseMonth(month); err != nil {
 		return nil, false, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
@@ -46,10 +82,12 @@ func (s *Store) FinalizeMonth(ctx context.Context, subscriptionID, month string,
 		if err != nil {
 			return err
 		}
-		if month < cal.Month(sub.StartsAt) {
-			return models.Errorf(models.CodeBadUserInput, "subscription %s started in %s, after %s", sub.ID, cal.Month(sub.StartsAt), month)
+		if ok, err := LifeOf(sub).HasMonth(cal, month, now); err != nil {
+			return models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
+		} else if !ok {
+			return models.Errorf(models.CodeBadUserInput, "subscription %s has no guarantee in %s: it was not active then, or the month has not begun", sub.ID, month)
 		}
-		frozen := new(models.SLAMonth)
+		frozen := new(frozenMonth)
 		switch err := tx.NewSelect().Model(frozen).Where("sm.subscription_id = ? AND sm.month = ?", sub.ID, month).Scan(ctx); {
 		case err == nil:
 			rep := frozenReport(frozen)
@@ -70,14 +108,15 @@ func (s *Store) FinalizeMonth(ctx context.Context, subscriptionID, month string,
 			return err
 		}
 		rep := reports[0][0]
-		row := &models.SLAMonth{
-			SubscriptionID: sub.ID, Month: month, CustomerID: sub.CustomerID, Met: rep.Met,
-			TicketsReceived: rep.TicketsReceived, FirstResponses: rep.FirstResponses, FirstResponsesMet: rep.FirstResponsesMet,
-			FollowUps: rep.FollowUps, EvaluatedAt: now,
-		}
-		if rep.AverageFollowUp != nil {
-			secs := int64(*rep.AverageFollowUp / time.Second)
-			row.AverageFollowUpSeconds = &secs
+		row := &frozenMonth{
+			SLAMonth: models.SLAMonth{
+				SubscriptionID: sub.ID, Month: month, CustomerID: sub.CustomerID, Met: rep.Met,
+				TicketsReceived: rep.TicketsReceived, FirstResponses: rep.FirstResponses, FirstResponsesMet: rep.FirstResponsesMet,
+				FollowUps: rep.FollowUps, AverageFollowUpSeconds: wholeSeconds(rep.AverageFollowUp), EvaluatedAt: now,
+			},
+			FirstResponsesMissed: rep.FirstResponsesMissed, FirstResponsesAnswered: rep.FirstResponsesAnswered,
+			FirstResponsesRunning: rep.FirstResponsesRunning, FirstResponsesByResolution: rep.FirstResponsesByResolution,
+			AverageFirstResponseSeconds: wholeSeconds(rep.AverageFirstResponse),
 		}
 		if !rep.Met && credit != nil {
 			if row.CreditEntryID, err = credit(ctx, tx, sub, rep); err != nil {
@@ -97,19 +136,37 @@ func (s *Store) FinalizeMonth(ctx context.Context, subscriptionID, month string,
 }
 
 // frozenReport is the report a frozen month stores.
-func frozenReport(m *models.SLAMonth) sla.MonthReport {
+func frozenReport(m *frozenMonth) sla.MonthReport {
 	r := sla.MonthReport{
 		SubscriptionID: m.SubscriptionID, Month: m.Month, Final: true, Met: m.Met, Status: sla.Met,
-		TicketsReceived: m.TicketsReceived, FirstResponses: m.FirstResponses, FirstResponsesMet: m.FirstResponsesMet, FollowUps: m.FollowUps,
+		TicketsReceived: m.TicketsReceived, FirstResponses: m.FirstResponses, FirstResponsesMet: m.FirstResponsesMet,
+		FirstResponsesMissed: m.FirstResponsesMissed, FirstResponsesAnswered: m.FirstResponsesAnswered,
+		FirstResponsesRunning: m.FirstResponsesRunning, FirstResponsesByResolution: m.FirstResponsesByResolution,
+		AverageFirstResponse: fromSeconds(m.AverageFirstResponseSeconds),
+		FollowUps:            m.FollowUps, AverageFollowUp: fromSeconds(m.AverageFollowUpSeconds),
 	}
 	if !m.Met {
 		r.Status = sla.Breached
 	}
-	if m.AverageFollowUpSeconds != nil {
-		avg := time.Duration(*m.AverageFollowUpSeconds) * time.Second
-		r.AverageFollowUp = &avg
-	}
 	return r
+}
+
+// wholeSeconds returns a duration in whole seconds, or nil for nil.
+func wholeSeconds(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+	n := int64(*d / time.Second)
+	return &n
+}
+
+// fromSeconds returns whole seconds as a duration, or nil for nil.
+func fromSeconds(secs *int64) *time.Duration {
+	if secs == nil {
+		return nil
+	}
+	d := time.Duration(*secs) * time.Second
+	return &d
 }
 
 // MonthRef names one subscription's month.
@@ -122,14 +179,18 @@ type MonthRef struct {
 // finalised (a server that was down for a while catches up this far).
 const DueMonthsLookback = 13
 
-// DueMonths lists the months whose cutoff has passed and that are not
-// frozen yet, of every subscription that was active in them: live ones,
-// and ended ones up to the month they ended in. It checks no caller.
+// DueMonths lists the months the background sweep evaluates: of every
+// subscription, each month that has a guarantee (it was active in it; see
+// sla.Life.HasMonth), whose cutoff has passed, that is not frozen yet, and
+// whose cutoff came after the subscription was recorded here. A month whose
+// cutoff had passed before (imported history, whose mail may still be being
+// back-filled) is left to staff (evaluateSlaMonth). It checks no caller.
 func (s *Store) DueMonths(ctx context.Context) ([]MonthRef, error) {
 	now := s.Now()
+	since := now.AddDate(0, -DueMonthsLookback-1, 0) // ended subscriptions catch up as far as live ones
 	var subs []*models.SupportSubscription
 	if err := s.db.NewSelect().Model(&subs).Where("s.starts_at <= ?", now).
-		Where("s.status IN (?) OR s.canceled_at > ? OR s.expired_at > ?", bun.In(liveStatuses), now.AddDate(0, -2, 0), now.AddDate(0, -2, 0)).
+		Where("s.status IN (?) OR s.canceled_at > ? OR s.expired_at > ?", bun.In(liveStatuses), since, since).
 		Scan(ctx); err != nil {
 		return nil, fmt.Errorf("due months: %w", err)
 	}
@@ -154,20 +215,21 @@ func (s *Store) DueMonths(ctx context.Context) ([]MonthRef, error) {
 		if err != nil {
 			return nil, err
 		}
-		end := now
-		for _, t := range []time.Time{sub.CanceledAt, sub.ExpiredAt} {
-			if !t.IsZero() && t.Before(end) {
-				end = t
-			}
-		}
-		first, last := cal.Month(sub.StartsAt), cal.Month(end)
+		life := LifeOf(sub)
+		first := cal.Month(sub.StartsAt)
 		local := now.In(cal.Location())
 		for i := 1; i <= DueMonthsLookback; i++ {
 			m := cal.Month(time.Date(local.Year(), local.Month()-time.Month(i), 15, 12, 0, 0, 0, cal.Location()))
 			if m < first {
 				break
 			}
-			if m > last || done[MonthRef{sub.ID, m}] {
+			if done[MonthRef{sub.ID, m}] {
+				continue
+			}
+			if ok, err := life.HasMonth(cal, m, now); err != nil || !ok {
+				continue
+			}
+			if auto, err := sla.EvaluatedAutomatically(cal, m, sub.CreatedAt); err != nil || !auto {
 				continue
 			}
 			if cutoff, err := sla.Cutoff(cal, m); err == nil && !now.Before(cutoff) {

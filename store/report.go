@@ -16,9 +16,10 @@ import (
 const MaxHistoryMonths = 36
 
 // SLAReport returns a subscription's SLA month ("YYYY-MM" in its SLA zone):
-// live before the month's cutoff, final after it. It returns
-// BAD_USER_INPUT for a malformed month, NOT_FOUND (also for another
-// customer's subscription), UNAUTHENTICATED or FORBIDDEN.
+// live before the month's cutoff, final after it, or nil when the month has
+// no guarantee (before the subscription started, after it ended, or not yet
+// begun). It returns BAD_USER_INPUT for a malformed month, NOT_FOUND (also
+// for another customer's subscription), UNAUTHENTICATED or FORBIDDEN.
 func (s *Store) SLAReport(ctx context.Context, subscriptionID, month string) (*sla.MonthReport, error) {
 	if _, _, err := bizhours.ParseMonth(month); err != nil {
 		return nil, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
@@ -27,17 +28,39 @@ func (s *Store) SLAReport(ctx context.Context, subscriptionID, month string) (*s
 	if err != nil {
 		return nil, err
 	}
-	reports, err := s.monthReports(ctx, s.db, []*models.SupportSubscription{sub}, [][]string{{month}}, s.Now())
+	cal, err := s.Calendar(sub.SLATimezone)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if ok, err := LifeOf(sub).HasMonth(cal, month, now); err != nil {
+		return nil, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
+	} else if !ok {
+		return nil, nil
+	}
+	reports, err := s.monthReports(ctx, s.db, []*models.SupportSubscription{sub}, [][]string{{month}}, now)
 	if err != nil {
 		return nil, fmt.Errorf("sla report: %w", err)
 	}
 	return &reports[0][0], nil
 }
 
+// LifeOf returns when a subscription was active: from its start until it
+// was canceled or expired (an opt-out and a closed account cancel it).
+func LifeOf(sub *models.SupportSubscription) sla.Life {
+	life := sla.Life{From: sub.StartsAt}
+	for _, t := range []time.Time{sub.CanceledAt, sub.ExpiredAt} {
+		if !t.IsZero() && (life.To.IsZero() || t.Before(life.To)) {
+			life.To = t
+		}
+	}
+	return life
+}
+
 // SLAHistory returns the reports of a subscription's last months, newest
-// first, from the current month back to the month it started in, at most
-// months of them. It returns BAD_USER_INPUT when months is not between 1
-// and MaxHistoryMonths.
+// first: the months it was active in, from the current month (or the month
+// it ended in) back to the month it started in, at most months of them. It
+// returns BAD_USER_INPUT when months is not between 1 and MaxHistoryMonths.
 func (s *Store) SLAHistory(ctx context.Context, sub *models.SupportSubscription, months int) ([]sla.MonthReport, error) {
 	out, err := s.SLAHistories(ctx, []*models.SupportSubscription{sub}, months)
 	if err != nil {
@@ -60,7 +83,7 @@ func (s *Store) SLAHistories(ctx context.Context, subs []*models.SupportSubscrip
 		if err != nil {
 			return nil, err
 		}
-		lists[i] = historyMonths(cal, sub.StartsAt, now, months)
+		lists[i] = LifeOf(sub).Months(cal, now, months)
 	}
 	out, err := s.monthReports(ctx, s.db, subs, lists, now)
 	if err != nil {
@@ -69,30 +92,11 @@ func (s *Store) SLAHistories(ctx context.Context, subs []*models.SupportSubscrip
 	return out, nil
 }
 
-// historyMonths returns the months of a history at now, newest first: from
-// the current month back to the month of start, at most n.
-func historyMonths(cal *bizhours.Calendar, start, now time.Time, n int) []string {
-	list := []string{}
-	if now.Before(start) {
-		return list
-	}
-	first := cal.Month(start)
-	for t := now.In(cal.Location()); len(list) < n; {
-		m := cal.Month(t)
-		if m < first {
-			break
-		}
-		list = append(list, m)
-		y, mo, _ := t.Date()
-		t = time.Date(y, mo-1, 1, 12, 0, 0, 0, cal.Location())
-	}
-	return list
-}
-
 // monthReports measures, for each subscription, the months of the same
 // index in months at now, in the order given, with one query for their
 // clocks, one for their priority tickets and one for the months frozen
-// already, whose stored verdict stands.
+// already, whose stored verdict stands. The months are the caller's to have
+// checked against the subscription's life (sla.Life.HasMonth).
 func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.SupportSubscription, months [][]string, now time.Time) ([][]sla.MonthReport, error) {
 	out := make([][]sla.MonthReport, len(subs))
 	var ids, all []string
@@ -146,11 +150,11 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.Sup
 	for _, o := range opened {
 		openedBySub[o.SubscriptionID] = append(openedBySub[o.SubscriptionID], o.OpenedAt)
 	}
-	var frozenRows []*models.SLAMonth
+	var frozenRows []*frozenMonth
 	if err := db.NewSelect().Model(&frozenRows).Where("sm.subscription_id IN (?) AND sm.month IN (?)", bun.In(ids), bun.In(all)).Scan(ctx); err != nil {
 		return nil, err
 	}
-	frozen := make(map[[2]string]*models.SLAMonth, len(frozenRows))
+	frozen := make(map[[2]string]*frozenMonth, len(frozenRows))
 	for _, f := range frozenRows {
 		frozen[[2]string{f.SubscriptionID, f.Month}] = f
 	}
@@ -158,18 +162,14 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.Sup
 		if len(months[i]) == 0 {
 			continue
 		}
-		cal := terms[i].Calendar
-		received := make(map[string]int, len(months[i]))
-		for _, at := range openedBySub[sub.ID] {
-			received[cal.Month(at)]++
-		}
+		cal, life := terms[i].Calendar, LifeOf(sub)
 		out[i] = make([]sla.MonthReport, len(months[i]))
 		for j, m := range months[i] {
 			if f := frozen[[2]string{sub.ID, m}]; f != nil {
 				out[i][j] = frozenReport(f)
 				continue
 			}
-			r, err := sla.Report(cal, m, clocks[sub.ID], received[m], now)
+			r, err := sla.Report(cal, life, m, clocks[sub.ID], openedBySub[sub.ID], now)
 			if err != nil {
 				return nil, err
 			}

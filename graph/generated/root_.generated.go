@@ -168,11 +168,16 @@ type ComplexityRoot struct {
 	}
 
 	SlaMonthReport struct {
+		AverageFirstResponseSeconds    func(childComplexity int) int
 		AverageFollowUpResponseSeconds func(childComplexity int) int
 		Credit                         func(childComplexity int) int
 		Final                          func(childComplexity int) int
 		FirstResponses                 func(childComplexity int) int
+		FirstResponsesAnswered         func(childComplexity int) int
+		FirstResponsesByResolution     func(childComplexity int) int
 		FirstResponsesMet              func(childComplexity int) int
+		FirstResponsesMissed           func(childComplexity int) int
+		FirstResponsesRunning          func(childComplexity int) int
 		FollowUps                      func(childComplexity int) int
 		Met                            func(childComplexity int) int
 		Month                          func(childComplexity int) int
@@ -882,6 +887,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SlaClock.TargetSeconds(childComplexity), true
 
+	case "SlaMonthReport.averageFirstResponseSeconds":
+		if e.ComplexityRoot.SlaMonthReport.AverageFirstResponseSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.AverageFirstResponseSeconds(childComplexity), true
 	case "SlaMonthReport.averageFollowUpResponseSeconds":
 		if e.ComplexityRoot.SlaMonthReport.AverageFollowUpResponseSeconds == nil {
 			break
@@ -906,12 +917,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlaMonthReport.FirstResponses(childComplexity), true
+	case "SlaMonthReport.firstResponsesAnswered":
+		if e.ComplexityRoot.SlaMonthReport.FirstResponsesAnswered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FirstResponsesAnswered(childComplexity), true
+	case "SlaMonthReport.firstResponsesByResolution":
+		if e.ComplexityRoot.SlaMonthReport.FirstResponsesByResolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FirstResponsesByResolution(childComplexity), true
 	case "SlaMonthReport.firstResponsesMet":
 		if e.ComplexityRoot.SlaMonthReport.FirstResponsesMet == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SlaMonthReport.FirstResponsesMet(childComplexity), true
+	case "SlaMonthReport.firstResponsesMissed":
+		if e.ComplexityRoot.SlaMonthReport.FirstResponsesMissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FirstResponsesMissed(childComplexity), true
+	case "SlaMonthReport.firstResponsesRunning":
+		if e.ComplexityRoot.SlaMonthReport.FirstResponsesRunning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlaMonthReport.FirstResponsesRunning(childComplexity), true
 	case "SlaMonthReport.followUps":
 		if e.ComplexityRoot.SlaMonthReport.FollowUps == nil {
 			break
@@ -1553,7 +1588,13 @@ extend type Mutation {
   optOutEarlyAccess(subscriptionId: ID!): SupportSubscription!
   "Ends the customer's subscriptions and refunds the remaining credit balance against past charges, newest first."
   closeAccount(customerId: ID!): Customer! @hasRole(roles: [SALES, ADMIN])
-  "Finalises a month whose cutoff has passed (idempotent) and credits it when missed."
+  """
+  Finalises a month whose cutoff (end of month plus one business hour) has passed, idempotently, and
+  credits the month's fee when the guarantee was missed. Admin only. The background jobs do this for every
+  month except imported history (months whose cutoff passed before the subscription was recorded here),
+  which staff evaluate here once its mail is in. BAD_USER_INPUT for a month the subscription was not active
+  in or that has not begun; CONFLICT before the cutoff.
+  """
   evaluateSlaMonth(subscriptionId: ID!, month: String!): SlaMonthReport! @hasRole(roles: [ADMIN])
   "A manual credit (positive) or debit (negative); the balance cannot go below zero."
   adjustCredit(customerId: ID!, amountCents: Int!, reason: String!): CreditEntry! @hasRole(roles: [ADMIN])
@@ -1803,17 +1844,40 @@ type SlaClock {
   met: Boolean
 }
 
+"""
+A subscription's SLA month, for a month the subscription was active in. Durations are business seconds
+(time inside support hours). Counts are of the SLA clocks that started in the month while the subscription
+was active, and of its priority tickets opened then: a partly covered month is judged on its covered part.
+A live report (before the cutoff) measures running clocks up to now; a final one up to the cutoff.
+"""
 type SlaMonthReport {
+  "YYYY-MM, in the subscription's SLA time zone."
   month: String!
   "Past the cutoff (end of month plus one business hour): the verdict is MET or BREACHED and will not change."
   final: Boolean!
   "Final: the guarantee was met. Live: it holds on what is known so far."
   met: Boolean!
+  "Final: MET or BREACHED. Live: BREACHED once a first response missed its target; AT_RISK while a running clock has under 15 business minutes left or is past its target, or the follow-up average so far is above target; else ON_TRACK."
   status: SlaStatus!
+  "Priority tickets opened in the month while the subscription was active."
   ticketsReceived: Int!
+  "First-response clocks started in the month, running ones included (answered + running)."
   firstResponses: Int!
+  "First responses that took at most their target (1 business hour by default). In a final report, also those still running below their target at the cutoff."
   firstResponsesMet: Int!
+  "First responses that took more than their target, or reached it without an answer (an unanswered request is never on time). Final: firstResponsesMet + firstResponsesMissed = firstResponses."
+  firstResponsesMissed: Int!
+  "First responses stopped by a support reply or a resolution, by now (by the cutoff in a final report). Null on a month frozen before this count was recorded (before December 2026)."
+  firstResponsesAnswered: Int
+  "First responses without an answer now (at the cutoff in a final report). Null on a month frozen before this count was recorded."
+  firstResponsesRunning: Int
+  "Answered first responses that a resolution stopped without a reply: resolving a ticket counts as its response. Null on a month frozen before this count was recorded."
+  firstResponsesByResolution: Int
+  "Average business seconds of the answered first responses, rounded to the second; null when none was answered (or on a month frozen before it was recorded)."
+  averageFirstResponseSeconds: Int
+  "Follow-up clocks (a customer waiting again after a response) started in the month, running ones included."
   followUps: Int!
+  "Average business seconds of the follow-ups, running ones counted with their time so far (up to the cutoff in a final report); null without follow-ups. The month needs it at most the follow-up target (1 business hour by default)."
   averageFollowUpResponseSeconds: Int
 }
 
@@ -1853,7 +1917,7 @@ type SlaAlert {
 }
 
 extend type SupportSubscription {
-  "Monthly SLA reports, newest first, back to the month the subscription started."
+  "Monthly SLA reports of the months the subscription was active in, newest first: from the current month (or the month it ended in) back to the month it started in."
   slaHistory(months: Int = 12): [SlaMonthReport!]!
 }
 
@@ -1861,7 +1925,7 @@ extend type Query {
   "Tickets the caller may see, newest first."
   tickets(filter: TicketFilter, first: Int, after: String): TicketConnection!
   ticket(id: ID!): Ticket
-  "month is YYYY-MM in the subscription's SLA time zone."
+  "month is YYYY-MM in the subscription's SLA time zone. Null for a month without a guarantee: before the subscription started, after it ended, or not yet begun."
   slaReport(subscriptionId: ID!, month: String!): SlaMonthReport
   "Open priority tickets, the soonest due first; tickets waiting on the customer last."
   priorityQueue(first: Int): [Ticket!]! @hasRole(roles: [SUPPORT, ADMIN])
@@ -2092,6 +2156,16 @@ func (ec *executionContext) childFields_SlaMonthReport(ctx context.Context, fiel
 		return ec.fieldContext_SlaMonthReport_firstResponses(ctx, field)
 	case "firstResponsesMet":
 		return ec.fieldContext_SlaMonthReport_firstResponsesMet(ctx, field)
+	case "firstResponsesMissed":
+		return ec.fieldContext_SlaMonthReport_firstResponsesMissed(ctx, field)
+	case "firstResponsesAnswered":
+		return ec.fieldContext_SlaMonthReport_firstResponsesAnswered(ctx, field)
+	case "firstResponsesRunning":
+		return ec.fieldContext_SlaMonthReport_firstResponsesRunning(ctx, field)
+	case "firstResponsesByResolution":
+		return ec.fieldContext_SlaMonthReport_firstResponsesByResolution(ctx, field)
+	case "averageFirstResponseSeconds":
+		return ec.fieldContext_SlaMonthReport_averageFirstResponseSeconds(ctx, field)
 	case "followUps":
 		return ec.fieldContext_SlaMonthReport_followUps(ctx, field)
 	case "averageFollowUpResponseSeconds":

@@ -27,6 +27,8 @@ type SlaClockResolver interface {
 	StoppedBy(ctx context.Context, obj *models.Clock) (*string, error)
 }
 type SlaMonthReportResolver interface {
+	AverageFirstResponseSeconds(ctx context.Context, obj *sla.MonthReport) (*int, error)
+
 	AverageFollowUpResponseSeconds(ctx context.Context, obj *sla.MonthReport) (*int, error)
 	Credit(ctx context.Context, obj *sla.MonthReport) (*models.CreditEntry, error)
 }
@@ -546,6 +548,121 @@ func (ec *executionContext) _SlaMonthReport_firstResponsesMet(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_SlaMonthReport_firstResponsesMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SlaMonthReport_firstResponsesMissed(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlaMonthReport_firstResponsesMissed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponsesMissed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlaMonthReport_firstResponsesMissed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SlaMonthReport_firstResponsesAnswered(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlaMonthReport_firstResponsesAnswered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponsesAnswered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlaMonthReport_firstResponsesAnswered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SlaMonthReport_firstResponsesRunning(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlaMonthReport_firstResponsesRunning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponsesRunning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlaMonthReport_firstResponsesRunning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SlaMonthReport_firstResponsesByResolution(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlaMonthReport_firstResponsesByResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponsesByResolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlaMonthReport_firstResponsesByResolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SlaMonthReport_averageFirstResponseSeconds(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlaMonthReport_averageFirstResponseSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SlaMonthReport().AverageFirstResponseSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlaMonthReport_averageFirstResponseSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlaMonthReport", field, true, true, "Int")
 }
 
 func (ec *executionContext) _SlaMonthReport_followUps(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
@@ -1895,6 +2012,32 @@ func (ec *executionContext) _SlaMonthReport(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "firstResponsesMissed":
+			out.Values[i] = ec._SlaMonthReport_firstResponsesMissed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResponsesAnswered":
+			out.Values[i] = ec._SlaMonthReport_firstResponsesAnswered(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResponsesRunning":
+			out.Values[i] = ec._SlaMonthReport_firstResponsesRunning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResponsesByResolution":
+			out.Values[i] = ec._SlaMonthReport_firstResponsesByResolution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "averageFirstResponseSeconds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SlaMonthReport_averageFirstResponseSeconds(ctx, field, obj)
+				})
 		case "followUps":
 			out.Values[i] = ec._SlaMonthReport_followUps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
