@@ -1,7 +1,9 @@
 // Package events owns the fan-out of live events to GraphQL subscription
 // streams: a change commits, the service publishes a small Event, and every
 // subscriber on every server replica whose filter matches receives it and
-// reloads what it shows.
+// reloads what it shows. A bus that is a TxPublisher (PostgreSQL) lets the
+// service publish inside the change's own transaction instead: the event is
+// delivered when it commits and never when it rolls back.
 //
 // One process on SQLite uses NewMemory. Several replicas on PostgreSQL use
 // NewPostgres, which carries events through LISTEN/NOTIFY so that a
@@ -68,6 +70,21 @@ type Bus interface {
 	// Close stops the bus and closes every subscriber's channel. It returns
 	// nil; calling it again does nothing.
 	Close() error
+}
+
+// TxPublisher is implemented by a Bus that can publish an event as part of
+// the database transaction that makes the change: the event is then
+// delivered when that transaction commits, never when it rolls back, and
+// costs no transaction of its own. The PostgreSQL bus is one (NOTIFY is
+// transactional); the memory bus is not, and its events are published with
+// Publish after the commit.
+type TxPublisher interface {
+	// NotifyStatement returns one SQL statement, a SELECT without
+	// placeholders, that publishes e when it runs inside a transaction on
+	// the bus's database and that transaction commits. It returns
+	// ErrClosed after Close and ErrTooLarge for an event whose encoding
+	// exceeds the NOTIFY payload limit.
+	NotifyStatement(e Event) (string, error)
 }
 
 // ErrClosed is returned by Publish on a closed bus.

@@ -127,6 +127,21 @@ func (b *postgresBus) Publish(ctx context.Context, e Event) error {
 	return nil
 }
 
+// NotifyStatement returns the pg_notify statement that publishes e when
+// the transaction it runs in commits (see TxPublisher). It returns
+// ErrClosed after Close and ErrTooLarge for an event that does not fit a
+// NOTIFY payload.
+func (b *postgresBus) NotifyStatement(e Event) (string, error) {
+	if b.isClosed() {
+		return "", ErrClosed
+	}
+	payload, err := encode(e)
+	if err != nil {
+		return "", fmt.Errorf("publish event: %w", err)
+	}
+	return notifySQL(payload), nil
+}
+
 // Subscribe returns the events that match filter (nil matches all); see
 // Bus.Subscribe.
 func (b *postgresBus) Subscribe(ctx context.Context, filter func(Event) bool) (<-chan Event, func()) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jhillyerd/enmime/v2"
 	"github.com/jhillyerd/enmime/v2/mediatype"
@@ -40,6 +42,7 @@ func readEnvelope(raw []byte) (env *enmime.Envelope, warnings []string, err erro
 		enmime.SetReadPartErrorPolicy(enmime.AllowCorruptTextPartErrorPolicy),
 		enmime.MaxStoredPartErrors(20),
 		enmime.SetCustomParseMediaType(budget.parseMediaType),
+		enmime.DisableCharacterDetection(utf8AsDeclared(raw)),
 	)
 	end := headerEnd(raw)
 	body := raw[end:]
@@ -109,4 +112,93 @@ func delimiterLines(body []byte) int {
 		body = body[i+nl+1:]
 	}
 	return n
+}
+
+// utf8AsDeclared reports whether raw's text is UTF-8 as it says, so that
+// guessing its character set (enmime's detection, a statistical pass over
+// every text part, and the costliest step of parsing a short message) can
+// be skipped: every charset parameter in it says UTF-8, no part is
+// transfer-encoded (quoted-printable or base64, whose decoded bytes cannot
+// be vouched for here), and the bytes are valid UTF-8. Detection could
+// then only agree, or read plain ASCII as an ASCII-compatible charset
+// (the same text), or misread a text with few non-ASCII characters as a
+// single-byte charset; the declared reading is right in every case. Any
+// other message (a charset that is not UTF-8, us-ascii mislabelling UTF-8,
+// no charset at all, an encoded part, invalid bytes, or the words
+// "charset", "base64" or "quoted-printable" anywhere, body text included)
+// keeps the detection.
+func utf8AsDeclared(raw []byte) bool {
+	if containsFold(raw, "base64") || containsFold(raw, "quoted-printable") {
+		return false
+	}
+	declared := false
+	for rest := raw; ; {
+		i := indexFold(rest, "charset")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("charset"):]
+		value, ok := charsetValue(rest)
+		if !ok || !strings.EqualFold(value, "utf-8") {
+			return false
+		}
+		declared = true
+	}
+	return declared && utf8.Valid(raw)
+}
+
+// charsetValue returns the value of a charset parameter whose name was just
+// read from the start of rest: "=", optional spaces, then a token or a
+// quoted string. ok is false when rest does not continue that way.
+func charsetValue(rest []byte) (value string, ok bool) {
+	rest = bytes.TrimLeft(rest, " \t")
+	if len(rest) == 0 || rest[0] != '=' {
+		return "", false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t")
+	if len(rest) > 0 && rest[0] == '"' {
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return "", false
+		}
+		return string(rest[1 : 1+end]), true
+	}
+	end := bytes.IndexAny(rest, "; \t\r\n\"")
+	if end < 0 {
+		end = len(rest)
+	}
+	return string(rest[:end]), end > 0
+}
+
+// containsFold reports whether s contains word, ignoring ASCII case.
+func containsFold(s []byte, word string) bool {
+	return indexFold(s, word) >= 0
+}
+
+// indexFold returns the index of the first occurrence of word (lower-case
+// ASCII) in s, ignoring ASCII case, or -1. It reads s once: the next
+// position of each case of word's first letter is kept until passed.
+func indexFold(s []byte, word string) int {
+	lower, upper := word[0], word[0]-'a'+'A'
+	next := func(from int, c byte) int {
+		if j := bytes.IndexByte(s[from:], c); j >= 0 {
+			return from + j
+		}
+		return len(s)
+	}
+	nl, nu := next(0, lower), next(0, upper)
+	for {
+		i := min(nl, nu)
+		if i+len(word) > len(s) {
+			return -1
+		}
+		if bytes.EqualFold(s[i:i+len(word)], []byte(word)) {
+			return i
+		}
+		if i == nl {
+			nl = next(i+1, lower)
+		} else {
+			nu = next(i+1, upper)
+		}
+	}
 }

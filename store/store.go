@@ -31,6 +31,11 @@ type Store struct {
 	calendars   sync.Map // IANA zone → *bizhours.Calendar
 	bus         events.Bus
 	log         *slog.Logger
+	// ingestMu queues this process's ingestions on SQLite, where write
+	// transactions are serial anyway: a waiter then starts as soon as the
+	// one before commits, instead of polling SQLite's lock with the
+	// growing sleeps of its busy handler.
+	ingestMu sync.Mutex
 }
 
 // Options configure a Store.
@@ -222,4 +227,36 @@ func decodeCursor(s string) (cursor, error) {
 		return cursor{}, models.Errorf(models.CodeBadUserInput, "after is not a valid cursor")
 	}
 	return c, nil
+}
+
+// publish hands an event to the bus, if there is one, after the change
+// committed. A lost event only delays a dashboard's refresh, so failures
+// are logged, not returned.
+func (s *Store) publish(ctx context.Context, e events.Event) {
+	if s.bus == nil {
+		return
+	}
+	if err := s.bus.Publish(context.WithoutCancel(ctx), e); err != nil && s.log != nil {
+		s.log.WarnContext(ctx, "publish event", "kind", e.Kind, "ticket_id", e.TicketID, "err", err)
+	}
+}
+
+// notifyStatement returns the statement that publishes e as part of tx,
+// when the bus can publish inside a transaction on tx's database
+// (events.TxPublisher: PostgreSQL's NOTIFY, delivered at commit and never
+// after a rollback). It returns "" when there is no such bus or the event
+// cannot be encoded (logged): the caller then publishes e after the commit.
+func (s *Store) notifyStatement(ctx context.Context, tx bun.IDB, e events.Event) string {
+	p, ok := s.bus.(events.TxPublisher)
+	if !ok || !IsPostgres(tx) {
+		return ""
+	}
+	q, err := p.NotifyStatement(e)
+	if err != nil {
+		if s.log != nil {
+			s.log.WarnContext(ctx, "publish event", "kind", e.Kind, "ticket_id", e.TicketID, "err", err)
+		}
+		return ""
+	}
+	return q
 }

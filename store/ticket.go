@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/events"
@@ -30,6 +31,13 @@ import (
 // the ticket priority (see coverageAt). It returns BAD_USER_INPUT when ReceivedAt or
 // a non-zero SentAt lies outside the window of accepted times
 // (models.CheckTime).
+//
+// Everything is one transaction of few statements: the thread lock
+// (PostgreSQL), one query for the duplicate check and the thread
+// candidates, the ticket with its SLA terms, its history, then the writes.
+// On PostgreSQL the writes go in one statement that also publishes the
+// ticket_updated event, delivered when the transaction commits; elsewhere
+// the event is published after the commit.
 func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models.IngestResult, error) {
 	now := s.Now()
 	if in.ReceivedAt.IsZero() {
@@ -45,44 +53,14 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 	}
 	in.ReceivedAt = in.ReceivedAt.UTC().Truncate(time.Microsecond)
 	in.SentAt = in.SentAt.UTC().Truncate(time.Microsecond)
-	var res models.IngestResult
-	err := s.inTx(ctx, func(tx bun.Tx) error {
-		if err := lockThread(ctx, tx, in); err != nil {
-			return err
-		}
+	var (
+		res       models.IngestResult
+		published bool
+	)
+	err := s.ingestTx(ctx, func(tx bun.Tx) error {
 		var err error
-		if res, err = duplicateOf(ctx, tx, in.MessageID); err != nil || res.Duplicate {
-			return err
-		}
-		t, early, err := threadOf(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		switch {
-		case t == nil:
-			if t, err = s.openTicket(ctx, tx, in, now); err != nil {
-				return err
-			}
-		case early:
-			if err := s.takeOpening(ctx, tx, t, in, now); err != nil {
-				return err
-			}
-		}
-		msg := &models.Message{
-			ID: newID(), TicketID: t.ID, CustomerID: t.CustomerID, MessageID: in.MessageID,
-			Direction: in.Direction, Machine: in.Machine, FromAddress: in.From, FromName: in.FromName,
-			ToAddresses: strings.Join(in.To, ","), Subject: in.Subject, ReceivedAt: in.ReceivedAt, SentAt: in.SentAt,
-			InReplyTo: strings.Join(in.InReplyTo, " "), References: strings.Join(in.References, " "),
-			BodyText: in.BodyText, Attachments: in.Attachments, SizeBytes: in.Size, CreatedAt: now,
-		}
-		if _, err := tx.NewInsert().Model(msg).Exec(ctx); err != nil {
-			return err
-		}
-		if err := saveRefs(ctx, tx, t.ID, in); err != nil {
-			return err
-		}
-		res = models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}
-		return s.replay(ctx, tx, t, now)
+		res, published, err = s.ingest(ctx, tx, in, now)
+		return err
 	})
 	if IsUniqueViolation(err) {
 		// The same message arrived twice at once and the other copy won.
@@ -90,14 +68,70 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 		if err == nil && !res.Duplicate {
 			err = errors.New("message id conflict without a stored message")
 		}
+		published = false
 	}
 	if err != nil {
 		return models.IngestResult{}, fmt.Errorf("ingest email: %w", err)
 	}
-	if !res.Duplicate {
+	if !res.Duplicate && !published {
 		s.publish(ctx, events.Event{Kind: events.TicketUpdated, CustomerID: res.CustomerID, TicketID: res.TicketID, At: now})
 	}
 	return res, nil
+}
+
+// ingestTx runs fn in one transaction; on SQLite, after the ingestions of
+// this process that came first (see Store.ingestMu).
+func (s *Store) ingestTx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	if !IsPostgres(s.db) {
+		s.ingestMu.Lock()
+		defer s.ingestMu.Unlock()
+	}
+	return s.inTx(ctx, fn)
+}
+
+// ingest is IngestEmail's transaction. published reports whether the
+// ticket_updated event went out with the transaction's writes.
+func (s *Store) ingest(ctx context.Context, tx bun.Tx, in models.InboundEmail, now time.Time) (res models.IngestResult, published bool, err error) {
+	if err := lockThread(ctx, tx, in); err != nil {
+		return res, false, err
+	}
+	th, err := threadOf(ctx, tx, in)
+	if err != nil || th.duplicate.Duplicate {
+		return th.duplicate, false, err
+	}
+	w := &ticketWrite{ticket: th.ticket, now: now}
+	if th.ticket == nil {
+		if err := s.openTicket(ctx, tx, w, in, now); err != nil {
+			return res, false, err
+		}
+	} else {
+		if w.hist, err = loadHistory(ctx, tx, th.ticket.ID); err != nil {
+			return res, false, err
+		}
+		if th.early {
+			if err := takeOpening(ctx, tx, w, in, now); err != nil {
+				return res, false, err
+			}
+		}
+	}
+	t := w.ticket
+	w.message = &models.Message{
+		ID: newID(), TicketID: t.ID, CustomerID: t.CustomerID, MessageID: in.MessageID,
+		Direction: in.Direction, Machine: in.Machine, FromAddress: in.From, FromName: in.FromName,
+		ToAddresses: strings.Join(in.To, ","), Subject: in.Subject, ReceivedAt: in.ReceivedAt, SentAt: in.SentAt,
+		InReplyTo: strings.Join(in.InReplyTo, " "), References: strings.Join(in.References, " "),
+		BodyText: in.BodyText, Attachments: in.Attachments, SizeBytes: in.Size, CreatedAt: now,
+	}
+	w.hist.addMessage(w.message)
+	w.refs = refRows(t.ID, in)
+	if err := s.replay(w); err != nil {
+		return res, false, err
+	}
+	notify := s.notifyStatement(ctx, tx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
+	if err := w.exec(ctx, tx, notify); err != nil {
+		return res, false, err
+	}
+	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}, notify != "", nil
 }
 
 // duplicateOf returns the ticket of a stored message with messageID, with
@@ -115,70 +149,94 @@ func duplicateOf(ctx context.Context, db bun.IDB, messageID string) (models.Inge
 	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority, Duplicate: true}, nil
 }
 
+// thread is what threadOf found for a message.
+type thread struct {
+	duplicate models.IngestResult // Duplicate set: the message is stored already
+	ticket    *ticketRow          // the ticket it belongs to, locked; nil: it opens one
+	early     bool                // found through another's references (see threadOf)
+}
+
+// candidates is the one row of threadOf's query: the ticket of the message
+// itself when it is stored already, and the ticket each way of threading
+// finds ("" for none).
+type candidates struct {
+	Duplicate  sql.NullString `bun:"duplicate"`
+	CustomerID sql.NullString `bun:"customer_id"`
+	Priority   sql.NullBool   `bun:"priority"`
+	Referenced sql.NullString `bun:"referenced"`
+	Referrer   sql.NullString `bun:"referrer"`
+	Sibling    sql.NullString `bun:"sibling"`
+}
+
 // threadOf finds the ticket a message belongs to, locked for change: the
 // ticket of the newest message it replies to or references; else the ticket
 // of a stored message that refers to it (a reply delivered before the
 // message it answers); else the ticket of a stored message that refers to
 // an id it refers to as well (replies to a parent not yet received: the
 // nearest such id first, In-Reply-To before References); else the ticket
-// its subject's token names; else nil. early is true when the message was
+// its subject's token names; else none. early is true when the message was
 // found through another's references: it may be earlier than the messages
-// of its ticket, and then opens it (takeOpening).
-func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (t *models.Ticket, early bool, err error) {
-	var id string
+// of its ticket, and then opens it (takeOpening). A message stored already
+// is answered as a duplicate.
+//
+// One query of one row answers the duplicate check and every way of
+// threading but the token (smallest ticket id first where several match);
+// the siblings are looked up only when no referenced message is stored.
+func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (thread, error) {
 	refs := threadIDs(in)
+	var q strings.Builder
+	var args []any
+	q.WriteString(`SELECT t.id AS duplicate, t.customer_id AS customer_id, t.priority AS priority,
+(SELECT min(r.ticket_id) FROM ticket_message_refs AS r WHERE r.ref = ?) AS referrer`)
+	args = append(args, in.MessageID)
 	if len(refs) > 0 {
-		err := tx.NewSelect().Model((*models.Message)(nil)).Column("m.ticket_id").
-			Where("m.message_id IN (?)", bun.In(refs)).OrderExpr("m.received_at DESC, m.id DESC").Limit(1).Scan(ctx, &id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, false, err
+		ids := bun.In(refs)
+		q.WriteString(`,
+(SELECT m.ticket_id FROM ticket_messages AS m WHERE m.message_id IN (?) ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS referenced,
+CASE WHEN NOT EXISTS (SELECT 1 FROM ticket_messages AS m WHERE m.message_id IN (?))
+THEN (SELECT r.ticket_id FROM ticket_message_refs AS r WHERE r.ref IN (?) ORDER BY CASE r.ref`)
+		args = append(args, ids, ids, ids)
+		for i, id := range refs {
+			fmt.Fprintf(&q, " WHEN ? THEN %d", i)
+			args = append(args, id)
 		}
+		q.WriteString(` END, r.ticket_id LIMIT 1) END AS sibling`)
 	}
+	q.WriteString(`
+FROM (SELECT 1 AS one) AS one
+LEFT JOIN ticket_messages AS dm ON dm.message_id = ?
+LEFT JOIN tickets AS t ON t.id = dm.ticket_id`)
+	args = append(args, in.MessageID)
+	var c candidates
+	if err := tx.NewRaw(q.String(), args...).Scan(ctx, &c); err != nil {
+		return thread{}, err
+	}
+	if c.Duplicate.Valid {
+		return thread{duplicate: models.IngestResult{TicketID: c.Duplicate.String, CustomerID: c.CustomerID.String, Priority: c.Priority.Bool, Duplicate: true}}, nil
+	}
+	id, early := c.Referenced.String, false
 	if id == "" {
-		err := tx.NewSelect().Model((*messageRef)(nil)).Column("r.ticket_id").
-			Where("r.ref = ?", in.MessageID).OrderExpr("r.ticket_id").Limit(1).Scan(ctx, &id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, false, err
-		}
+		id = c.Referrer.String
 		early = id != ""
 	}
-	if id == "" && len(refs) > 0 {
-		if id, err = siblingTicket(ctx, tx, refs); err != nil {
-			return nil, false, err
-		}
+	if id == "" {
+		id = c.Sibling.String
 		early = id != ""
 	}
 	if id == "" && in.TicketToken != "" {
 		id = in.TicketToken
 	}
 	if id == "" {
-		return nil, false, nil
+		return thread{}, nil
 	}
-	t, err = lockTicket(ctx, tx, id)
+	t, err := lockTicketTerms(ctx, tx, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
+		return thread{}, nil
 	}
-	return t, early && err == nil, err
-}
-
-// siblingTicket returns the ticket of a stored message that refers to one
-// of refs (a message's threadIDs, nearest first), for the nearest such id,
-// or "" when none does.
-func siblingTicket(ctx context.Context, tx bun.Tx, refs []string) (string, error) {
-	var rows []messageRef
-	err := tx.NewSelect().Model(&rows).Column("r.ref", "r.ticket_id").Distinct().
-		Where("r.ref IN (?)", bun.In(refs)).Scan(ctx)
 	if err != nil {
-		return "", err
+		return thread{}, err
 	}
-	best, id := len(refs), ""
-	for _, r := range rows {
-		i := slices.Index(refs, r.Ref)
-		if i >= 0 && (i < best || i == best && r.TicketID < id) {
-			best, id = i, r.TicketID
-		}
-	}
-	return id, nil
+	return thread{ticket: t, early: early}, nil
 }
 
 // messageRef is one message id a stored message refers to.
@@ -215,30 +273,27 @@ func threadIDs(in models.InboundEmail) []string {
 	return ids
 }
 
-// saveRefs stores the message ids in refers to, for later messages that it
-// answers (see threadOf).
-func saveRefs(ctx context.Context, tx bun.Tx, ticketID string, in models.InboundEmail) error {
+// refRows returns the rows that store the message ids in refers to, for
+// later messages that it answers (see threadOf).
+func refRows(ticketID string, in models.InboundEmail) []messageRef {
 	ids := threadIDs(in)
-	if len(ids) == 0 {
-		return nil
-	}
 	rows := make([]messageRef, len(ids))
 	for i, id := range ids {
 		rows[i] = messageRef{Ref: id, MessageID: in.MessageID, TicketID: ticketID}
 	}
-	_, err := tx.NewInsert().Model(&rows).Exec(ctx)
-	return err
+	return rows
 }
 
 // lockThread serialises, on PostgreSQL, the ingestion of messages that may
 // belong to one thread: it takes a transaction advisory lock on the
 // message's own id and on each id it refers to, in one global order so that
-// two ingestions cannot wait on each other. Every way threadOf relates two
-// messages goes through an id both lock: a message and a reply to it share
-// the first's id, and two replies to one parent share the parent's id (both
-// keep at most maxThreadRefs ids, the same ones they are matched on), so
-// whichever commits first, the other sees it. On SQLite write transactions
-// are serial already.
+// two ingestions cannot wait on each other (one statement: unnest hands the
+// sorted keys to the lock function in array order). Every way threadOf
+// relates two messages goes through an id both lock: a message and a reply
+// to it share the first's id, and two replies to one parent share the
+// parent's id (both keep at most maxThreadRefs ids, the same ones they are
+// matched on), so whichever commits first, the other sees it. On SQLite
+// write transactions are serial already.
 func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 	if !IsPostgres(tx) {
 		return nil
@@ -251,12 +306,147 @@ func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 		keys = append(keys, int64(h.Sum64()))
 	}
 	slices.Sort(keys)
-	for _, k := range slices.Compact(keys) {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", k); err != nil {
-			return fmt.Errorf("lock thread: %w", err)
-		}
+	keys = slices.Compact(keys)
+	var err error
+	if len(keys) == 1 {
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", keys[0])
+	} else {
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(? AS bigint[])) AS u (k)", pgdialect.Array(keys))
+	}
+	if err != nil {
+		return fmt.Errorf("lock thread: %w", err)
 	}
 	return nil
+}
+
+// ticketRow is a ticket loaded for change with the SLA terms of its
+// subscription (NULL for a ticket of no subscription).
+type ticketRow struct {
+	models.Ticket `bun:",extend"`
+
+	SLATimezone         sql.NullString `bun:"sla_timezone"`
+	FirstResponseTarget sql.NullInt64  `bun:"first_response_target_seconds"`
+	FollowUpTarget      sql.NullInt64  `bun:"follow_up_target_seconds"`
+	inserted            bool           // a new ticket, not stored yet
+}
+
+// subscriptionTerms returns the subscription fields the SLA terms are
+// made of.
+func (t *ticketRow) subscriptionTerms() *models.SupportSubscription {
+	return &models.SupportSubscription{
+		SLATimezone:                t.SLATimezone.String,
+		FirstResponseTargetSeconds: t.FirstResponseTarget.Int64,
+		FollowUpTargetSeconds:      t.FollowUpTarget.Int64,
+	}
+}
+
+// lockTicketTerms loads a ticket for change with its subscription's SLA
+// terms, locking the ticket's row on PostgreSQL so that concurrent changes
+// to one ticket replay one after the other.
+func lockTicketTerms(ctx context.Context, tx bun.Tx, id string) (*ticketRow, error) {
+	t := new(ticketRow)
+	q := tx.NewSelect().Model(t).ColumnExpr("t.*").
+		ColumnExpr("s.sla_timezone, s.first_response_target_seconds, s.follow_up_target_seconds").
+		Join("LEFT JOIN support_subscriptions AS s ON s.id = t.subscription_id").
+		Where("t.id = ?", id)
+	if IsPostgres(tx) {
+		q = q.For("UPDATE OF t")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// history is what a ticket's clocks are replayed from: its messages in
+// received order, its actions in time order, and the highest sequence
+// number of its stored clocks.
+type history struct {
+	messages []historyRow
+	actions  []historyRow
+	maxSeq   int
+}
+
+// historyRow is one stored message or action of a ticket.
+type historyRow struct {
+	Kind      int              `bun:"kind"` // 0 message, 1 action
+	At        time.Time        `bun:"at"`
+	ID        string           `bun:"id"`
+	Direction models.Direction `bun:"direction"`
+	Machine   models.Machine   `bun:"machine"`
+	Action    string           `bun:"action"`
+	MaxSeq    int              `bun:"max_seq"`
+}
+
+// loadHistory reads a ticket's messages, actions and highest clock number
+// in one query. On PostgreSQL it runs after the ticket's row lock was
+// taken, so it sees every change committed before.
+func loadHistory(ctx context.Context, tx bun.Tx, ticketID string) (history, error) {
+	var rows []historyRow
+	err := tx.NewRaw(`SELECT 0 AS kind, m.received_at AS at, m.id AS id, m.direction AS direction, m.machine AS machine, '' AS action,
+(SELECT coalesce(max(k.seq), 0) FROM sla_clocks AS k WHERE k.ticket_id = ?) AS max_seq
+FROM ticket_messages AS m WHERE m.ticket_id = ?
+UNION ALL SELECT 1, ta.at, ta.id, '', '', ta.kind, 0 FROM ticket_actions AS ta WHERE ta.ticket_id = ?
+ORDER BY 1, 2, 3`, ticketID, ticketID, ticketID).Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return history{}, err
+	}
+	var h history
+	for _, r := range rows {
+		if r.Kind == 0 {
+			h.maxSeq = max(h.maxSeq, r.MaxSeq)
+			h.messages = append(h.messages, r)
+		} else {
+			h.actions = append(h.actions, r)
+		}
+	}
+	return h, nil
+}
+
+// addMessage puts a new message in its place among the messages.
+func (h *history) addMessage(m *models.Message) {
+	r := historyRow{At: m.ReceivedAt, ID: m.ID, Direction: m.Direction, Machine: m.Machine}
+	i := len(h.messages)
+	for i > 0 && (h.messages[i-1].At.After(r.At) || h.messages[i-1].At.Equal(r.At) && h.messages[i-1].ID > r.ID) {
+		i--
+	}
+	h.messages = slices.Insert(h.messages, i, r)
+}
+
+// addAction puts a new action in its place among the actions.
+func (h *history) addAction(a *models.TicketAction) {
+	r := historyRow{Kind: 1, At: a.At, ID: a.ID, Action: string(a.Kind)}
+	i := len(h.actions)
+	for i > 0 && (h.actions[i-1].At.After(r.At) || h.actions[i-1].At.Equal(r.At) && h.actions[i-1].ID > r.ID) {
+		i--
+	}
+	h.actions = slices.Insert(h.actions, i, r)
+}
+
+// firstCustomerMessage returns the received time of the earliest message a
+// customer (not a machine) sent, and false when there is none.
+func (h *history) firstCustomerMessage() (time.Time, bool) {
+	for _, m := range h.messages {
+		if m.Direction == models.FromCustomer && m.Machine == models.MachineNone {
+			return m.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ticketWrite collects the changes one ingestion makes to a ticket, written
+// by exec.
+type ticketWrite struct {
+	ticket  *ticketRow
+	now     time.Time
+	hist    history
+	message *models.Message      // a new message, or nil
+	refs    []messageRef         // the ids it refers to
+	action  *models.TicketAction // a new action, or nil
+	clocks  []models.Clock
+	// customerChanged is set when an earlier opening message gave the
+	// ticket another customer, which its messages repeat.
+	customerChanged bool
 }
 
 // takeOpening makes in, a message delivered after a stored reply to it or
@@ -265,96 +455,71 @@ func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 // than the ticket's first customer message, or the first customer message
 // at all: the ticket's owner, priority, requester, subject and opening time
 // are then decided from it, as openTicket would have had it come first.
-func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail, now time.Time) error {
+func takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.InboundEmail, now time.Time) error {
 	if in.Direction != models.FromCustomer || in.Machine != models.MachineNone {
 		return nil
 	}
-	var first models.Message
-	err := tx.NewSelect().Model(&first).Column("m.received_at").
-		Where("m.ticket_id = ? AND m.direction = ? AND m.machine = ?", t.ID, models.FromCustomer, models.MachineNone).
-		OrderExpr("m.received_at ASC").Limit(1).Scan(ctx)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return err
-	case !in.ReceivedAt.Before(first.ReceivedAt):
+	if first, ok := w.hist.firstCustomerMessage(); ok && !in.ReceivedAt.Before(first) {
 		return nil
 	}
+	t := w.ticket
+	customer := t.CustomerID
 	if err := assignCoverage(ctx, tx, t, in); err != nil {
 		return err
 	}
+	w.customerChanged = t.CustomerID != customer
 	t.RequesterEmail, t.Subject, t.UpdatedAt = in.From, in.Subject, now
 	if in.ReceivedAt.Before(t.OpenedAt) {
 		t.OpenedAt = in.ReceivedAt
 	}
-	_, err = tx.NewUpdate().Model(t).
-		Column("customer_id", "subscription_id", "priority", "requester_email", "subject", "opened_at", "updated_at").
-		WherePK().Exec(ctx)
-	if err != nil {
-		return err
-	}
-	var customer any // NULL for a ticket of no customer
-	if t.CustomerID != "" {
-		customer = t.CustomerID
-	}
-	_, err = tx.NewUpdate().Model((*models.Message)(nil)).Set("customer_id = ?", customer).Where("ticket_id = ?", t.ID).Exec(ctx)
-	return err
+	return nil
 }
 
-// lockTicket loads a ticket for change, locking its row on PostgreSQL so
-// that concurrent changes to one ticket replay one after the other.
-func lockTicket(ctx context.Context, tx bun.Tx, id string) (*models.Ticket, error) {
-	t := new(models.Ticket)
-	q := tx.NewSelect().Model(t).Where("t.id = ?", id)
-	if IsPostgres(tx) {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// openTicket creates the ticket an email opens, deciding once who it
-// belongs to and whether it is priority.
-func (s *Store) openTicket(ctx context.Context, tx bun.Tx, in models.InboundEmail, now time.Time) (*models.Ticket, error) {
-	t := &models.Ticket{
+// openTicket starts the ticket an email opens, deciding once who it
+// belongs to and whether it is priority; exec inserts it.
+func (s *Store) openTicket(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.InboundEmail, now time.Time) error {
+	t := &ticketRow{Ticket: models.Ticket{
 		ID: newID(), Status: models.TicketOpen, Subject: in.Subject, RequesterEmail: in.From,
 		OpenedAt: in.ReceivedAt, LastMessageAt: in.ReceivedAt, CreatedAt: now, UpdatedAt: now,
-	}
+	}, inserted: true}
 	if in.Direction == models.FromSupport {
 		t.RequesterEmail = ""
 		if len(in.To) > 0 {
 			t.RequesterEmail = in.To[0]
 		}
 	} else if err := assignCoverage(ctx, tx, t, in); err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
-		return nil, err
-	}
-	return t, nil
+	w.ticket = t
+	return nil
 }
 
-// assignCoverage gives t the owner and priority that in, a customer's
-// opening message, decides: who covered its sender's domain when it was
-// received (nobody: no customer, not priority).
-func assignCoverage(ctx context.Context, tx bun.Tx, t *models.Ticket, in models.InboundEmail) error {
+// assignCoverage gives t the owner, priority and SLA terms that in, a
+// customer's opening message, decides: who covered its sender's domain when
+// it was received (nobody: no customer, not priority).
+func assignCoverage(ctx context.Context, tx bun.Tx, t *ticketRow, in models.InboundEmail) error {
 	cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
 	if err != nil {
 		return err
 	}
 	t.CustomerID, t.SubscriptionID, t.Priority = "", "", false
+	t.SLATimezone, t.FirstResponseTarget, t.FollowUpTarget = sql.NullString{}, sql.NullInt64{}, sql.NullInt64{}
 	if cover != nil {
-		t.CustomerID, t.SubscriptionID, t.Priority = cover.customerID, cover.subscriptionID, cover.priority
+		t.CustomerID, t.SubscriptionID, t.Priority = cover.CustomerID, cover.SubscriptionID, cover.Licensed
+		t.SLATimezone, t.FirstResponseTarget, t.FollowUpTarget = cover.SLATimezone, cover.FirstResponseTarget, cover.FollowUpTarget
 	}
 	return nil
 }
 
-// coverage is who covered a sender's domain at one instant.
+// coverage is who covered a sender's domain at one instant, with the SLA
+// terms of the subscription.
 type coverage struct {
-	customerID, subscriptionID string
-	priority                   bool
+	SubscriptionID      string         `bun:"subscription_id"`
+	CustomerID          string         `bun:"customer_id"`
+	Licensed            bool           `bun:"licensed"`
+	SLATimezone         sql.NullString `bun:"sla_timezone"`
+	FirstResponseTarget sql.NullInt64  `bun:"first_response_target_seconds"`
+	FollowUpTarget      sql.NullInt64  `bun:"follow_up_target_seconds"`
 }
 
 // coverageAt returns who covered domain at t, or nil: the subscription
@@ -367,19 +532,18 @@ type coverage struct {
 // delivered late after a domain changed hands goes to who held it at t.
 // Two subscriptions cannot cover overlapping domains at one time
 // (checkDomainsFree); should older rows still do so, the domain added first
-// wins. It is priority when the customer held a paid license valid at t.
+// wins. It is priority (Licensed) when the customer held a paid license
+// valid at t; one query answers both.
 func coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*coverage, error) {
 	if domain == "" {
 		return nil, nil
 	}
-	var rows []struct {
-		Domain         string `bun:"domain"`
-		SubscriptionID string `bun:"subscription_id"`
-		CustomerID     string `bun:"customer_id"`
-	}
+	var rows []coverage
 	err := tx.NewSelect().TableExpr("subscription_domains AS sd").
 		Join("JOIN support_subscriptions AS s ON s.id = sd.subscription_id").
-		ColumnExpr("sd.domain, sd.subscription_id, sd.customer_id").
+		ColumnExpr("sd.subscription_id, sd.customer_id").
+		ColumnExpr("EXISTS (SELECT 1 FROM licenses AS l WHERE l.customer_id = sd.customer_id AND l.paid = ? AND l.valid_from <= ? AND l.valid_until > ?) AS licensed", true, t, t).
+		ColumnExpr("s.sla_timezone, s.first_response_target_seconds, s.follow_up_target_seconds").
 		Where("sd.domain IN (?)", bun.In(selfAndParents(domain))).
 		Where("sd.added_at <= ?", t).
 		Where("(sd.removed_at IS NULL OR sd.removed_at > ?)", t).
@@ -394,53 +558,37 @@ func coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*co
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	r := rows[0]
-	n, err := tx.NewSelect().Model((*models.License)(nil)).
-		Where("l.customer_id = ? AND l.paid = ? AND l.valid_from <= ? AND l.valid_until > ?", r.CustomerID, true, t, t).Count(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &coverage{customerID: r.CustomerID, subscriptionID: r.SubscriptionID, priority: n > 0}, nil
+	return &rows[0], nil
 }
 
-// replay recomputes a ticket's status and clocks from its messages and
-// actions (package sla) and stores them. Clocks keep their rows and the
+// replay recomputes the ticket's status and clocks from its history
+// (package sla) into w; exec stores them. Clocks keep their rows and the
 // alerts sent for them as long as they start at the same time.
-func (s *Store) replay(ctx context.Context, tx bun.Tx, t *models.Ticket, now time.Time) error {
-	var msgs []models.Message
-	if err := tx.NewSelect().Model(&msgs).Column("m.received_at", "m.direction", "m.machine").
-		Where("m.ticket_id = ?", t.ID).OrderExpr("m.received_at ASC, m.id ASC").Scan(ctx); err != nil {
-		return err
+func (s *Store) replay(w *ticketWrite) error {
+	t := w.ticket
+	evs := make([]sla.Event, 0, len(w.hist.messages)+len(w.hist.actions))
+	for _, m := range w.hist.messages {
+		evs = append(evs, sla.Event{At: m.At, Kind: eventKind(m.Direction, m.Machine)})
 	}
-	var actions []models.TicketAction
-	if err := tx.NewSelect().Model(&actions).Where("ta.ticket_id = ?", t.ID).OrderExpr("ta.at ASC, ta.id ASC").Scan(ctx); err != nil {
-		return err
-	}
-	evs := make([]sla.Event, 0, len(msgs)+len(actions))
-	for _, m := range msgs {
-		evs = append(evs, sla.Event{At: m.ReceivedAt, Kind: eventKind(m.Direction, m.Machine)})
-	}
-	for _, a := range actions {
+	for _, a := range w.hist.actions {
 		k := sla.Resolve
-		if a.Kind == models.ActionReopen {
+		if models.TicketActionKind(a.Action) == models.ActionReopen {
 			k = sla.Reopen
 		}
 		evs = append(evs, sla.Event{At: a.At, Kind: k})
 	}
 	var terms sla.Terms
 	if t.Priority {
-		sub := new(models.SupportSubscription)
-		if err := tx.NewSelect().Model(sub).Where("s.id = ?", t.SubscriptionID).Scan(ctx); err != nil {
-			return err
-		}
 		var err error
-		if terms, err = s.terms(sub); err != nil {
+		if terms, err = s.terms(t.subscriptionTerms()); err != nil {
 			return err
 		}
 	}
 	out := sla.Replay(evs, terms, t.Priority)
-	if err := saveClocks(ctx, tx, t, out.Clocks, now); err != nil {
-		return err
+	w.clocks = make([]models.Clock, len(out.Clocks))
+	for i, c := range out.Clocks {
+		w.clocks[i] = *clockRow(&t.Ticket, c, w.now)
+		w.clocks[i].ID = newID()
 	}
 	t.Status, t.ResolvedAt, t.CurrentDueAt = models.TicketOpen, time.Time{}, time.Time{}
 	if out.Resolved {
@@ -451,12 +599,11 @@ func (s *Store) replay(ctx context.Context, tx bun.Tx, t *models.Ticket, now tim
 			t.CurrentDueAt = c.DueAt.UTC()
 		}
 	}
-	if len(msgs) > 0 {
-		t.LastMessageAt = msgs[len(msgs)-1].ReceivedAt
+	if n := len(w.hist.messages); n > 0 {
+		t.LastMessageAt = w.hist.messages[n-1].At
 	}
-	t.UpdatedAt = now
-	_, err := tx.NewUpdate().Model(t).Column("status", "resolved_at", "current_due_at", "last_message_at", "updated_at").WherePK().Exec(ctx)
-	return err
+	t.UpdatedAt = w.now
+	return nil
 }
 
 // eventKind maps a stored message to the SLA event it is.
@@ -473,35 +620,90 @@ func eventKind(d models.Direction, m models.Machine) sla.EventKind {
 	}
 }
 
-// saveClocks makes the stored clocks of a ticket equal to clocks.
-func saveClocks(ctx context.Context, tx bun.Tx, t *models.Ticket, clocks []sla.Clock, now time.Time) error {
-	var stored []models.Clock
-	if err := tx.NewSelect().Model(&stored).Where("k.ticket_id = ?", t.ID).Scan(ctx); err != nil {
-		return err
+// statements returns the writes of w in an order that satisfies the
+// foreign keys: the ticket, its stored messages' customer, the new message
+// and the ids it refers to or the new action, then the clocks.
+func (w *ticketWrite) statements(tx bun.Tx) []string {
+	t := w.ticket
+	var out []string
+	if t.inserted {
+		out = append(out, tx.NewInsert().Model(&t.Ticket).Returning("NULL").String())
+	} else {
+		out = append(out, tx.NewUpdate().Model(&t.Ticket).
+			Column("customer_id", "subscription_id", "priority", "requester_email", "subject", "opened_at",
+				"status", "resolved_at", "current_due_at", "last_message_at", "updated_at").
+			WherePK().Returning("NULL").String())
 	}
-	bySeq := make(map[int]models.Clock, len(stored))
-	for _, c := range stored {
-		bySeq[c.Seq] = c
+	if w.customerChanged {
+		// The stored messages; the new one is inserted with its customer.
+		var customer any // NULL for a ticket of no customer
+		if t.CustomerID != "" {
+			customer = t.CustomerID
+		}
+		out = append(out, tx.NewUpdate().Model((*models.Message)(nil)).Set("customer_id = ?", customer).
+			Where("ticket_id = ?", t.ID).Returning("NULL").String())
 	}
-	for _, c := range clocks {
-		row := clockRow(t, c, now)
-		old, ok := bySeq[c.Seq]
-		if !ok {
-			row.ID = newID()
-			if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+	if w.message != nil {
+		out = append(out, tx.NewInsert().Model(w.message).Returning("NULL").String())
+	}
+	if len(w.refs) > 0 {
+		out = append(out, tx.NewInsert().Model(&w.refs).Returning("NULL").String())
+	}
+	if w.action != nil {
+		out = append(out, tx.NewInsert().Model(w.action).Returning("NULL").String())
+	}
+	// Clocks past the new count go (a ticket that was never priority has
+	// none); the others are inserted or, for a sequence number stored
+	// already, updated in place, keeping their id and, when the clock
+	// still starts at the same time and is still running or still
+	// stopped, the alert level sent for it.
+	if !t.inserted && w.hist.maxSeq > len(w.clocks) {
+		out = append(out, tx.NewDelete().Model((*models.Clock)(nil)).
+			Where("ticket_id = ? AND seq > ?", t.ID, len(w.clocks)).Returning("NULL").String())
+	}
+	if len(w.clocks) > 0 {
+		q := tx.NewInsert().Model(&w.clocks).Returning("NULL")
+		if !t.inserted && w.hist.maxSeq > 0 {
+			q = q.On("CONFLICT (ticket_id, seq) DO UPDATE").
+				Set("subscription_id = EXCLUDED.subscription_id, customer_id = EXCLUDED.customer_id, kind = EXCLUDED.kind, month = EXCLUDED.month").
+				Set("started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, target_seconds = EXCLUDED.target_seconds").
+				Set("stopped_at = EXCLUDED.stopped_at, stopped_by = EXCLUDED.stopped_by, business_seconds = EXCLUDED.business_seconds, met = EXCLUDED.met").
+				Set("alert_level = CASE WHEN k.started_at = EXCLUDED.started_at AND (k.stopped_at IS NULL) = (EXCLUDED.stopped_at IS NULL) THEN k.alert_level ELSE EXCLUDED.alert_level END").
+				Set("updated_at = EXCLUDED.updated_at")
+		}
+		out = append(out, q.String())
+	}
+	return out
+}
+
+// exec writes w. On PostgreSQL every write goes in one statement (each a
+// data-modifying WITH query, all of which run), whose main query is notify
+// when it is set; on SQLite they run one after the other.
+func (w *ticketWrite) exec(ctx context.Context, tx bun.Tx, notify string) error {
+	stmts := w.statements(tx)
+	if !IsPostgres(tx) {
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
-			continue
 		}
-		row.ID = old.ID
-		if old.StartedAt.Equal(row.StartedAt) && old.Running() == row.Running() {
-			row.AlertLevel = old.AlertLevel
-		}
-		if _, err := tx.NewUpdate().Model(row).ExcludeColumn("id", "ticket_id", "seq").WherePK().Exec(ctx); err != nil {
-			return err
-		}
+		return nil
 	}
-	_, err := tx.NewDelete().Model((*models.Clock)(nil)).Where("ticket_id = ? AND seq > ?", t.ID, len(clocks)).Exec(ctx)
+	main := notify
+	if main == "" {
+		main, stmts = stmts[len(stmts)-1], stmts[:len(stmts)-1]
+	}
+	var b strings.Builder
+	for i, q := range stmts {
+		if i == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "w%d AS (%s)\n", i, q)
+	}
+	b.WriteString(main)
+	_, err := tx.ExecContext(ctx, b.String())
 	return err
 }
 
@@ -543,36 +745,39 @@ func (s *Store) actOnTicket(ctx context.Context, id string, kind models.TicketAc
 		return nil, err
 	}
 	now := s.Now()
-	var t *models.Ticket
+	var (
+		t         *models.Ticket
+		published bool
+	)
 	err = s.inTx(ctx, func(tx bun.Tx) error {
-		if t, err = lockTicket(ctx, tx, id); errors.Is(err, sql.ErrNoRows) {
+		row, err := lockTicketTerms(ctx, tx, id)
+		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("ticket", id)
 		} else if err != nil {
 			return err
 		}
-		if t.Status != want {
-			return models.Errorf(models.CodeConflict, "ticket %s is %s already", id, t.Status)
+		if row.Status != want {
+			return models.Errorf(models.CodeConflict, "ticket %s is %s already", id, row.Status)
 		}
-		a := &models.TicketAction{ID: newID(), TicketID: t.ID, Kind: kind, At: now, Actor: caller.Subject}
-		if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+		w := &ticketWrite{ticket: row, now: now}
+		if w.hist, err = loadHistory(ctx, tx, row.ID); err != nil {
 			return err
 		}
-		return s.replay(ctx, tx, t, now)
+		w.action = &models.TicketAction{ID: newID(), TicketID: row.ID, Kind: kind, At: now, Actor: caller.Subject}
+		w.hist.addAction(w.action)
+		if err := s.replay(w); err != nil {
+			return err
+		}
+		t = &row.Ticket
+		notify := s.notifyStatement(ctx, tx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
+		published = notify != ""
+		return w.exec(ctx, tx, notify)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s ticket: %w", kind, err)
 	}
-	s.publish(ctx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
+	if !published {
+		s.publish(ctx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
+	}
 	return t, nil
-}
-
-// publish hands an event to the bus, if there is one. A lost event only
-// delays a dashboard's refresh, so failures are logged, not returned.
-func (s *Store) publish(ctx context.Context, e events.Event) {
-	if s.bus == nil {
-		return
-	}
-	if err := s.bus.Publish(context.WithoutCancel(ctx), e); err != nil && s.log != nil {
-		s.log.WarnContext(ctx, "publish event", "kind", e.Kind, "ticket_id", e.TicketID, "err", err)
-	}
 }
