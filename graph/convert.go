@@ -114,9 +114,12 @@ func ticketFilter(f *model.TicketFilter) models.TicketFilter {
 
 // ticketConnection returns the Relay connection of a page of tickets.
 func ticketConnection(p *store.TicketPage) *model.TicketConnection {
-	conn := &model.TicketConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount, Edges: []*model.TicketEdge{}}
+	conn := &model.TicketConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount,
+		Edges: make([]*model.TicketEdge, len(p.Tickets))}
+	edges := make([]model.TicketEdge, len(p.Tickets))
 	for i, t := range p.Tickets {
-		conn.Edges = append(conn.Edges, &model.TicketEdge{Cursor: p.Cursors[i], Node: t})
+		edges[i] = model.TicketEdge{Cursor: p.Cursors[i], Node: t}
+		conn.Edges[i] = &edges[i]
 	}
 	if n := len(p.Cursors); n > 0 {
 		conn.PageInfo.EndCursor = &p.Cursors[n-1]

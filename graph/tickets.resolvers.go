@@ -26,10 +26,11 @@ func (r *mutationResolver) ReopenTicket(ctx context.Context, id string) (*models
 }
 
 func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string) (*model.TicketConnection, error) {
-	p, err := r.Store.FindTickets(ctx, ticketFilter(filter), store.Page{First: deref(first), After: deref(after)})
+	p, err := r.Store.FindTicketsWith(ctx, ticketFilter(filter), store.Page{First: deref(first), After: deref(after)}, ticketReads(ctx))
 	if err != nil {
 		return nil, err
 	}
+	loaders.For(ctx).PrimeTicketPage(p)
 	return ticketConnection(p), nil
 }
 
@@ -144,14 +145,6 @@ func (r *ticketMessageResolver) SentAt(ctx context.Context, obj *models.Message)
 	return optTime(obj.SentAt), nil
 }
 
-func (r *ticketSlaResolver) FirstResponseBusinessSeconds(ctx context.Context, obj *sla.TicketSLA) (*int, error) {
-	return optSeconds(obj.FirstResponseBusiness), nil
-}
-
-func (r *ticketSlaResolver) BusinessSecondsLeft(ctx context.Context, obj *sla.TicketSLA) (*int, error) {
-	return optSeconds(obj.BusinessLeft), nil
-}
-
 func (r *Resolver) SlaClock() generated.SlaClockResolver { return &slaClockResolver{r} }
 
 func (r *Resolver) SlaMonthReport() generated.SlaMonthReportResolver {
@@ -164,13 +157,10 @@ func (r *Resolver) Ticket() generated.TicketResolver { return &ticketResolver{r}
 
 func (r *Resolver) TicketMessage() generated.TicketMessageResolver { return &ticketMessageResolver{r} }
 
-func (r *Resolver) TicketSla() generated.TicketSlaResolver { return &ticketSlaResolver{r} }
-
 type (
 	slaClockResolver       struct{ *Resolver }
 	slaMonthReportResolver struct{ *Resolver }
 	subscriptionResolver   struct{ *Resolver }
 	ticketResolver         struct{ *Resolver }
 	ticketMessageResolver  struct{ *Resolver }
-	ticketSlaResolver      struct{ *Resolver }
 )

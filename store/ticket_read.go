@@ -31,18 +31,52 @@ func (s *Store) FindTicket(ctx context.Context, id string) (*models.Ticket, erro
 	return t, nil
 }
 
-// TicketPage is one page of tickets, newest first.
+// TicketPage is one page of tickets, newest first, with what TicketReads
+// asked for beside it.
 type TicketPage struct {
 	Tickets     []*models.Ticket
 	Cursors     []string
 	HasNextPage bool
-	TotalCount  int
+	// TotalCount is the number of tickets that match, when counted.
+	TotalCount int
+	// Clocks holds, when loaded, the SLA clocks of each ticket of the page
+	// in sequence, by ticket id (every ticket has an entry, nil when it has
+	// no clocks).
+	Clocks map[string][]*models.Clock
+	// Subscriptions holds, when loaded, the subscriptions of the page's
+	// tickets that the caller may see, and Domains, when loaded, the
+	// domains of each, sorted, in the same order.
+	Subscriptions []*models.SupportSubscription
+	Domains       [][]string
+	// Customers holds, when loaded, the customers of the page's tickets
+	// that the caller may see.
+	Customers []*models.Customer
+}
+
+// TicketReads says what FindTicketsWith reads beside the page itself; each
+// is one more query, whatever the page size.
+type TicketReads struct {
+	Total         bool // count the tickets that match
+	Clocks        bool // the SLA clocks of the page's tickets
+	Subscriptions bool // the page's subscriptions
+	Domains       bool // their domains (implies Subscriptions)
+	Customers     bool // the page's customers
 }
 
 // FindTickets lists the tickets the caller may see (a customer user sees
-// only its own), newest first, narrowed by f. It returns BAD_USER_INPUT for
-// a bad page size, cursor or date range, UNAUTHENTICATED or FORBIDDEN.
+// only its own), newest first, narrowed by f, and counts them. It returns
+// BAD_USER_INPUT for a bad page size, cursor or date range, UNAUTHENTICATED
+// or FORBIDDEN.
 func (s *Store) FindTickets(ctx context.Context, f models.TicketFilter, page Page) (*TicketPage, error) {
+	return s.FindTicketsWith(ctx, f, page, TicketReads{Total: true})
+}
+
+// FindTicketsWith is FindTickets that counts only when reads.Total is set
+// and also reads, scoped to the caller like the page, the clocks,
+// customers, subscriptions and domains reads asks for: a page with its SLA
+// state, customers and subscriptions costs a fixed number of queries, and
+// its fields need no batch of their own. It returns FindTickets' errors.
+func (s *Store) FindTicketsWith(ctx context.Context, f models.TicketFilter, page Page, reads TicketReads) (*TicketPage, error) {
 	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
@@ -73,11 +107,16 @@ func (s *Store) FindTickets(ctx context.Context, f models.TicketFilter, page Pag
 		}
 		return q
 	}
-	total, err := s.db.NewSelect().Model((*models.Ticket)(nil)).Apply(filter).Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("count tickets: %w", err)
+	total := 0
+	if reads.Total {
+		n, err := s.db.NewSelect().Model((*models.Ticket)(nil)).Apply(filter).Count(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count tickets: %w", err)
+		}
+		total = int(n)
 	}
-	q := s.db.NewSelect().Model((*models.Ticket)(nil)).Apply(filter).OrderExpr("t.opened_at DESC, t.id DESC").Limit(int64(size) + 1)
+	q := s.db.NewSelect().Model((*models.Ticket)(nil)).Column(ticketPageColumns...).Apply(filter).
+		OrderExpr("t.opened_at DESC, t.id DESC").Limit(int64(size) + 1)
 	if page.After != "" {
 		cur, err := decodeCursor(page.After)
 		if err != nil {
@@ -93,15 +132,103 @@ func (s *Store) FindTickets(ctx context.Context, f models.TicketFilter, page Pag
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("find tickets: %w", err)
 	}
-	p := &TicketPage{TotalCount: int(total)}
+	p := &TicketPage{TotalCount: total}
 	if len(rows) > size {
 		rows, p.HasNextPage = rows[:size], true
 	}
 	p.Tickets = rows
-	for _, t := range rows {
-		p.Cursors = append(p.Cursors, encodeCursor(t.OpenedAt.UTC().Format(time.RFC3339Nano), t.ID))
+	p.Cursors = make([]string, len(rows))
+	for i, t := range rows {
+		p.Cursors[i] = encodeCursor(t.OpenedAt.UTC().Format(time.RFC3339Nano), t.ID)
+	}
+	if err := s.readTicketPage(ctx, scope, p, reads); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// ticketPageColumns are the ticket columns a page shows: not the queue's
+// due time nor the row's own timestamps.
+var ticketPageColumns = []string{"id", "customer_id", "subscription_id", "priority", "status", "subject", "requester_email",
+	"opened_at", "resolved_at", "last_message_at"}
+
+// clockPageColumns are the clock columns a page shows and computes the SLA
+// state from: not the row's id, owners, alert level or timestamp.
+var clockPageColumns = []string{"ticket_id", "seq", "kind", "month", "started_at", "due_at", "target_seconds",
+	"stopped_at", "stopped_by", "business_seconds", "met"}
+
+// readTicketPage reads into p the clocks, customers, subscriptions and
+// domains reads asks for, each in one query scoped to the caller (scope is
+// the caller's customer, "" for staff).
+func (s *Store) readTicketPage(ctx context.Context, scope string, p *TicketPage, reads TicketReads) error {
+	if reads.Clocks && len(p.Tickets) > 0 {
+		ids := make([]string, len(p.Tickets))
+		for i, t := range p.Tickets {
+			ids[i] = t.ID
+		}
+		var rows []*models.Clock
+		q := s.db.NewSelect().Model(&rows).Column(clockPageColumns...).Where("k.ticket_id IN (?)", bun.In(ids)).OrderExpr("k.ticket_id, k.seq")
+		if err := scoped(q, "k.customer_id", scope).Scan(ctx); err != nil {
+			return fmt.Errorf("clocks of ticket page: %w", err)
+		}
+		p.Clocks = make(map[string][]*models.Clock, len(ids))
+		for _, id := range ids {
+			p.Clocks[id] = nil
+		}
+		for _, c := range rows {
+			p.Clocks[c.TicketID] = append(p.Clocks[c.TicketID], c)
+		}
+	}
+	if ids := distinct(p.Tickets, func(t *models.Ticket) string { return t.CustomerID }); reads.Customers && len(ids) > 0 {
+		customers, err := s.CustomersByIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range customers {
+			if c != nil { // hidden from the caller
+				p.Customers = append(p.Customers, c)
+			}
+		}
+	}
+	if !reads.Subscriptions && !reads.Domains {
+		return nil
+	}
+	ids := distinct(p.Tickets, func(t *models.Ticket) string { return t.SubscriptionID })
+	if len(ids) == 0 {
+		return nil
+	}
+	subs, err := s.SubscriptionsByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	p.Subscriptions = subs[:0]
+	for _, sub := range subs {
+		if sub != nil {
+			p.Subscriptions = append(p.Subscriptions, sub)
+		}
+	}
+	if !reads.Domains || len(p.Subscriptions) == 0 {
+		return nil
+	}
+	ids = ids[:0]
+	for _, sub := range p.Subscriptions {
+		ids = append(ids, sub.ID)
+	}
+	p.Domains, err = s.DomainsBySubscriptionIDs(ctx, ids)
+	return err
+}
+
+// distinct returns the non-empty keys of rows, each once, in order.
+func distinct[T any](rows []T, key func(T) string) []string {
+	var out []string
+	seen := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		if k := key(r); k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // PriorityQueue returns the open priority tickets (support, admin), the

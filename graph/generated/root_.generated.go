@@ -36,7 +36,6 @@ type ResolverRoot interface {
 	SupportSubscription() SupportSubscriptionResolver
 	Ticket() TicketResolver
 	TicketMessage() TicketMessageResolver
-	TicketSla() TicketSlaResolver
 	Viewer() ViewerResolver
 }
 
@@ -263,12 +262,12 @@ type ComplexityRoot struct {
 	}
 
 	TicketSla struct {
-		Breached                     func(childComplexity int) int
-		BusinessSecondsLeft          func(childComplexity int) int
-		CurrentDueAt                 func(childComplexity int) int
-		FirstRespondedAt             func(childComplexity int) int
-		FirstResponseBusinessSeconds func(childComplexity int) int
-		FirstResponseDueAt           func(childComplexity int) int
+		Breached              func(childComplexity int) int
+		BusinessLeft          func(childComplexity int) int
+		CurrentDueAt          func(childComplexity int) int
+		FirstRespondedAt      func(childComplexity int) int
+		FirstResponseBusiness func(childComplexity int) int
+		FirstResponseDueAt    func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -1338,11 +1337,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketSla.Breached(childComplexity), true
 	case "TicketSla.businessSecondsLeft":
-		if e.ComplexityRoot.TicketSla.BusinessSecondsLeft == nil {
+		if e.ComplexityRoot.TicketSla.BusinessLeft == nil {
 			break
 		}
 
-		return e.ComplexityRoot.TicketSla.BusinessSecondsLeft(childComplexity), true
+		return e.ComplexityRoot.TicketSla.BusinessLeft(childComplexity), true
 	case "TicketSla.currentDueAt":
 		if e.ComplexityRoot.TicketSla.CurrentDueAt == nil {
 			break
@@ -1356,11 +1355,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketSla.FirstRespondedAt(childComplexity), true
 	case "TicketSla.firstResponseBusinessSeconds":
-		if e.ComplexityRoot.TicketSla.FirstResponseBusinessSeconds == nil {
+		if e.ComplexityRoot.TicketSla.FirstResponseBusiness == nil {
 			break
 		}
 
-		return e.ComplexityRoot.TicketSla.FirstResponseBusinessSeconds(childComplexity), true
+		return e.ComplexityRoot.TicketSla.FirstResponseBusiness(childComplexity), true
 	case "TicketSla.firstResponseDueAt":
 		if e.ComplexityRoot.TicketSla.FirstResponseDueAt == nil {
 			break

@@ -53,11 +53,6 @@ type TicketMessageResolver interface {
 
 	SentAt(ctx context.Context, obj *models.Message) (*time.Time, error)
 }
-type TicketSlaResolver interface {
-	FirstResponseBusinessSeconds(ctx context.Context, obj *sla.TicketSLA) (*int, error)
-
-	BusinessSecondsLeft(ctx context.Context, obj *sla.TicketSLA) (*int, error)
-}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1677,18 +1672,18 @@ func (ec *executionContext) _TicketSla_firstResponseBusinessSeconds(ctx context.
 			return ec.fieldContext_TicketSla_firstResponseBusinessSeconds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TicketSla().FirstResponseBusinessSeconds(ctx, obj)
+			return obj.FirstResponseBusiness, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Duration) graphql.Marshaler {
+			return ec.marshalOInt2ᚖtimeᚐDuration(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TicketSla_firstResponseBusinessSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TicketSla", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("TicketSla", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TicketSla_breached(ctx context.Context, field graphql.CollectedField, obj *sla.TicketSLA) (ret graphql.Marshaler) {
@@ -1746,18 +1741,18 @@ func (ec *executionContext) _TicketSla_businessSecondsLeft(ctx context.Context, 
 			return ec.fieldContext_TicketSla_businessSecondsLeft(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TicketSla().BusinessSecondsLeft(ctx, obj)
+			return obj.BusinessLeft, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Duration) graphql.Marshaler {
+			return ec.marshalOInt2ᚖtimeᚐDuration(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TicketSla_businessSecondsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TicketSla", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("TicketSla", field, false, false, "Int")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -2385,35 +2380,33 @@ func (ec *executionContext) _TicketSla(ctx context.Context, sel ast.SelectionSet
 		case "firstResponseDueAt":
 			out.Values[i] = ec._TicketSla_firstResponseDueAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstRespondedAt":
 			out.Values[i] = ec._TicketSla_firstRespondedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstResponseBusinessSeconds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TicketSla_firstResponseBusinessSeconds(ctx, field, obj)
-				})
+			out.Values[i] = ec._TicketSla_firstResponseBusinessSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "breached":
 			out.Values[i] = ec._TicketSla_breached(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "currentDueAt":
 			out.Values[i] = ec._TicketSla_currentDueAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "businessSecondsLeft":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TicketSla_businessSecondsLeft(ctx, field, obj)
-				})
+			out.Values[i] = ec._TicketSla_businessSecondsLeft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -125,6 +125,25 @@ func histories(s *store.Store) func(context.Context, []HistoryKey) ([][]sla.Mont
 	}
 }
 
+// PrimeTicketPage puts what a ticket page read beside its tickets (clocks,
+// customers, subscriptions, domains) into the caches, so that the page's fields find
+// it at once instead of collecting keys and waiting for a batch. Without
+// caches (a websocket) it does nothing.
+func (l *Loaders) PrimeTicketPage(p *store.TicketPage) {
+	for id, clocks := range p.Clocks {
+		l.ClocksByTicketID.Prime(id, clocks)
+	}
+	for _, c := range p.Customers {
+		l.CustomerByID.Prime(c.ID, c)
+	}
+	for i, sub := range p.Subscriptions {
+		l.SubscriptionByID.Prime(sub.ID, sub)
+		if i < len(p.Domains) {
+			l.DomainsBySubscriptionID.Prime(sub.ID, p.Domains[i])
+		}
+	}
+}
+
 // Middleware puts a fresh loader set into each request's context; a
 // websocket upgrade gets one without caches.
 func Middleware(src Sources, wait time.Duration) func(http.Handler) http.Handler {
