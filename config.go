@@ -50,6 +50,9 @@ type Config struct {
 	// OptOutFrom is when early-access customers may start to opt out
 	// (PS_EARLY_ACCESS_OPT_OUT_FROM); zero means any time.
 	OptOutFrom time.Time
+	// DBPool sizes the database connection pool (PS_DB_MAX_CONNS,
+	// PS_DB_MAX_IDLE_CONNS, PS_DB_CONN_MAX_LIFETIME, PS_DB_CONN_MAX_IDLE_TIME).
+	DBPool store.PoolOptions
 	// Now is the clock; nil means time.Now. It is not read from the
 	// environment: tests set it to replay a month.
 	Now func() time.Time
@@ -110,6 +113,8 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 	} else if _, err := url.Parse(cfg.DatabaseURL); err != nil {
 		bad("DATABASE_URL", "not a valid URL")
 	}
+
+	cfg.DBPool = loadDBPool(getenv, bad)
 
 	// JWT: exactly one key; production needs it, the issuer and the audience.
 	if s := getenv("PS_JWT_HS256_SECRET"); s != "" {
@@ -363,4 +368,49 @@ func loadGraphQLLimits(getenv func(string) string, bad func(name, format string,
 			l.Timeout = d
 		}
 	}
+}
+
+// loadDBPool reads the connection pool settings: whole numbers of at least 1
+// (idle connections at most PS_DB_MAX_CONNS) and Go durations of at least a
+// second. Unset ones take store.DefaultPoolOptions.
+func loadDBPool(getenv func(string) string, bad func(name, format string, args ...any)) store.PoolOptions {
+	p := store.DefaultPoolOptions()
+	idleSet := false
+	if s := getenv("PS_DB_MAX_CONNS"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 {
+			bad("PS_DB_MAX_CONNS", "%q is not a whole number of at least 1", s)
+		} else {
+			p.MaxOpenConns = n
+		}
+	}
+	if s := getenv("PS_DB_MAX_IDLE_CONNS"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > p.MaxOpenConns {
+			bad("PS_DB_MAX_IDLE_CONNS", "%q is not a whole number from 1 to PS_DB_MAX_CONNS (%d)", s, p.MaxOpenConns)
+		} else {
+			p.MaxIdleConns, idleSet = n, true
+		}
+	}
+	if !idleSet {
+		p.MaxIdleConns = p.MaxOpenConns
+	}
+	durations := []struct {
+		name string
+		into *time.Duration
+	}{
+		{"PS_DB_CONN_MAX_LIFETIME", &p.ConnMaxLifetime},
+		{"PS_DB_CONN_MAX_IDLE_TIME", &p.ConnMaxIdleTime},
+	}
+	for _, d := range durations {
+		s := getenv(d.name)
+		if s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil || v < time.Second {
+			bad(d.name, "%q is not a duration of at least 1s, like 30m", s)
+			continue
+		}
+		*d.into = v
+	}
+	return p
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prioritysupport/backend/graph"
 	"github.com/prioritysupport/backend/inbound"
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -277,4 +278,57 @@ func TestLoadConfigRequestLimits(t *testing.T) {
 			t.Errorf("%s=%q not reported: %v", name, bad[name], errs)
 		}
 	}
+}
+
+func TestLoadConfigDBPool(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		cfg, errs := LoadConfig(envOf(nil))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if want := store.DefaultPoolOptions(); cfg.DBPool != want || want.MaxIdleConns != want.MaxOpenConns ||
+			want.ConnMaxLifetime != 30*time.Minute || want.ConnMaxIdleTime != 5*time.Minute {
+			t.Fatalf("DBPool = %+v, want %+v with idle = open, 30m, 5m", cfg.DBPool, want)
+		}
+	})
+	t.Run("set", func(t *testing.T) {
+		cfg, errs := LoadConfig(envOf(map[string]string{"PS_DB_MAX_CONNS": "12", "PS_DB_CONN_MAX_LIFETIME": "1h", "PS_DB_CONN_MAX_IDLE_TIME": "90s"}))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		want := store.PoolOptions{MaxOpenConns: 12, MaxIdleConns: 12, ConnMaxLifetime: time.Hour, ConnMaxIdleTime: 90 * time.Second}
+		if cfg.DBPool != want {
+			t.Fatalf("DBPool = %+v, want %+v", cfg.DBPool, want)
+		}
+		cfg, errs = LoadConfig(envOf(map[string]string{"PS_DB_MAX_CONNS": "12", "PS_DB_MAX_IDLE_CONNS": "4"}))
+		if len(errs) > 0 || cfg.DBPool.MaxIdleConns != 4 {
+			t.Fatalf("DBPool = %+v, errors %v; want 4 idle", cfg.DBPool, errs)
+		}
+	})
+	t.Run("bad", func(t *testing.T) {
+		env := map[string]string{
+			"PS_DB_MAX_CONNS":          "0",
+			"PS_DB_MAX_IDLE_CONNS":     "many",
+			"PS_DB_CONN_MAX_LIFETIME":  "30",
+			"PS_DB_CONN_MAX_IDLE_TIME": "-5m",
+		}
+		_, errs := LoadConfig(envOf(env))
+		got := map[string]int{}
+		for _, err := range errs {
+			name, _, _ := strings.Cut(err.Error(), ":")
+			got[name]++
+		}
+		for name := range env {
+			if got[name] != 1 {
+				t.Errorf("%s reported %d times, want once: %v", name, got[name], errs)
+			}
+		}
+		if len(errs) != len(env) {
+			t.Errorf("%d errors, want %d: %v", len(errs), len(env), errs)
+		}
+		_, errs = LoadConfig(envOf(map[string]string{"PS_DB_MAX_CONNS": "4", "PS_DB_MAX_IDLE_CONNS": "5"}))
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "PS_DB_MAX_IDLE_CONNS:") {
+			t.Errorf("idle above the cap: errors %v, want one for PS_DB_MAX_IDLE_CONNS", errs)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/internal/perfdata"
 	"github.com/prioritysupport/backend/internal/testdb"
 )
 
@@ -80,6 +81,57 @@ func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
 		}
 		if large > 13 {
 			t.Fatalf("a page ran %d queries, want at most 13", large)
+		}
+	})
+}
+
+// TestDashboardPageQueriesDoNotGrowWithPageSize: the customer dashboard's
+// ticket page (the P2 workload: a customer user's newest tickets with SLA
+// state and subscription, on the perfdata set) runs the same number of
+// queries for 5 tickets as for 100.
+func TestDashboardPageQueriesDoNotGrowWithPageSize(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		s := newTestServer(t, databaseURL, nil, func(a *App) { a.LoaderWait = 100 * time.Millisecond })
+		ds, err := perfdata.Generate(t.Context(), s.App.Store.DB(), perfdata.Options{
+			Size: perfdata.Size{Customers: 2, Tickets: 300, Messages: 1000}, SupportDomain: "support.vendor.test", Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counter := &queryCounter{}
+		s.App.Store.DB().AddQueryHook(counter)
+		tok := s.token(ds.Customers[0].ID, auth.RoleCustomer)
+		query := `query($n: Int) { tickets(first: $n) { edges { node { ` + perfdata.P2Ticket + ` } } } }`
+		count := func(n int) int64 {
+			counter.n.Store(0)
+			var out struct {
+				Tickets struct {
+					Edges []struct {
+						Node struct {
+							Sla          *struct{ Breached bool }
+							Subscription *struct{ Domains []string }
+						}
+					}
+				}
+			}
+			s.gql(tok, query, map[string]any{"n": n}).decode(t, &out)
+			if len(out.Tickets.Edges) != n {
+				t.Fatalf("page of %d has %d edges", n, len(out.Tickets.Edges))
+			}
+			for _, e := range out.Tickets.Edges {
+				if e.Node.Sla == nil || e.Node.Subscription == nil || len(e.Node.Subscription.Domains) != 2 {
+					t.Fatalf("incomplete ticket: %+v", e.Node)
+				}
+			}
+			return counter.n.Load()
+		}
+		small, large := count(5), count(100)
+		if small != large {
+			t.Fatalf("a page of 5 ran %d queries, a page of 100 ran %d: a field queries per ticket", small, large)
+		}
+		// At most page + subscriptions + domains + clocks, give or take
+		// two; at least one, or the hook is not counting.
+		if large < 1 || large > 6 {
+			t.Fatalf("a page ran %d queries, want 1 to 6", large)
 		}
 	})
 }

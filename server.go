@@ -301,7 +301,7 @@ type listener struct {
 // open connects to the database, migrates it when migrate is set, and
 // builds the App; the returned func closes the database.
 func open(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*App, func(), error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DBPool)
 	if err != nil {
 		return nil, nil, err
 	}

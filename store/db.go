@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -57,17 +59,91 @@ func SQLitePath(u string) (string, error) {
 	return u, nil
 }
 
+// PoolOptions size the connection pool Open keeps. A zero field takes its
+// default (see DefaultPoolOptions).
+type PoolOptions struct {
+	// MaxOpenConns caps the connections open at once; requests beyond it
+	// wait for one to be returned.
+	MaxOpenConns int
+	// MaxIdleConns is how many returned connections are kept open for the
+	// next request; the default is MaxOpenConns, so a burst does not close
+	// connections that the next burst has to open again (about 30 ms each
+	// on PostgreSQL, with TLS and authentication).
+	MaxIdleConns int
+	// ConnMaxLifetime closes a connection this long after it was opened,
+	// so connections move to a restarted or failed-over server and
+	// server-side memory a session accumulates is released.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes a connection idle this long, so a quiet
+	// replica gives its connections back to the server.
+	ConnMaxIdleTime time.Duration
+}
+
+// The pool's default lifetimes.
+const (
+	DefaultConnMaxLifetime = 30 * time.Minute
+	DefaultConnMaxIdleTime = 5 * time.Minute
+)
+
+// DefaultMaxOpenConns returns the default cap on open connections:
+// 4 × GOMAXPROCS, at least 8. A request holds a connection only while its
+// queries or its transaction run and spends the rest of its time in Go
+// (HTTP, GraphQL, JSON), so a few connections per core keep this process's
+// cores and the database busy; many more only queue inside the database,
+// where each connection costs memory and lock traffic (PostgreSQL's
+// throughput peaks at a small multiple of its own cores). The floor of 8
+// serves a replica given one or two cores in front of a larger database
+// server; several replicas together must stay under the server's
+// max_connections (100 by default).
+func DefaultMaxOpenConns() int {
+	return max(8, 4*runtime.GOMAXPROCS(0))
+}
+
+// DefaultPoolOptions returns the pool settings Open uses for zero fields.
+func DefaultPoolOptions() PoolOptions {
+	n := DefaultMaxOpenConns()
+	return PoolOptions{MaxOpenConns: n, MaxIdleConns: n, ConnMaxLifetime: DefaultConnMaxLifetime, ConnMaxIdleTime: DefaultConnMaxIdleTime}
+}
+
+// withDefaults returns o with each zero field set to its default; idle
+// connections never exceed open ones.
+func (o PoolOptions) withDefaults() PoolOptions {
+	def := DefaultPoolOptions()
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = def.MaxOpenConns
+	}
+	if o.MaxIdleConns <= 0 || o.MaxIdleConns > o.MaxOpenConns {
+		o.MaxIdleConns = o.MaxOpenConns
+	}
+	if o.ConnMaxLifetime <= 0 {
+		o.ConnMaxLifetime = def.ConnMaxLifetime
+	}
+	if o.ConnMaxIdleTime <= 0 {
+		o.ConnMaxIdleTime = def.ConnMaxIdleTime
+	}
+	return o
+}
+
 // Open connects to the database a DATABASE_URL names (see SQLitePath and
-// IsPostgresURL), creating a SQLite file and its folder when missing, and
-// checks that it answers.
+// IsPostgresURL) with the default pool, creating a SQLite file and its
+// folder when missing, and checks that it answers.
 func Open(ctx context.Context, databaseURL string) (*bun.DB, error) {
+	return OpenWith(ctx, databaseURL, PoolOptions{})
+}
+
+// OpenWith is Open with the pool sized by pool (zero fields take their
+// defaults). The same settings apply to SQLite: its connections are cheap
+// to keep but not to open (each runs the pragmas below and reads the
+// schema), and writers wait for each other on SQLite's lock anyway
+// (busy_timeout, BEGIN IMMEDIATE), so more connections than the cap would
+// only add waiters.
+func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.DB, error) {
 	var db *bun.DB
 	if IsPostgresURL(databaseURL) {
 		sqldb, err := sql.Open("pgx", databaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		sqldb.SetMaxOpenConns(20)
 		db = bun.NewDB(sqldb, pgdialect.New())
 	} else {
 		path, err := SQLitePath(databaseURL)
@@ -89,6 +165,11 @@ func Open(ctx context.Context, databaseURL string) (*bun.DB, error) {
 		}
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	}
+	pool = pool.withDefaults()
+	db.SetMaxOpenConns(pool.MaxOpenConns)
+	db.SetMaxIdleConns(pool.MaxIdleConns)
+	db.SetConnMaxLifetime(pool.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(pool.ConnMaxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping database: %w", redact(err, databaseURL))

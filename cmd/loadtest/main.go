@@ -1,0 +1,341 @@
+// Command loadtest drives a running Priority Support server over HTTP with
+// one of the performance workloads (docs/PERFORMANCE.md) at a given
+// concurrency, prints req/s, p50 and p99, and can run pgbench against the
+// same PostgreSQL server for the same duration and concurrency to print the
+// ratio. "loadtest pgbench" runs only pgbench, -S at 32 clients and -N at
+// 8, the references of the workloads. "loadtest seed" fills a server's
+// database with the perfdata set and prints the tokens the workloads need.
+//
+//	go run ./cmd/loadtest seed -database-url 'postgres://postgres@127.0.0.1:5432/ps?sslmode=disable'
+//	go run ./cmd/loadtest -workload p1 -customer-id ID -c 32 -d 30s -pgbench 'postgres://postgres@127.0.0.1:5432/postgres'
+//	go run ./cmd/loadtest pgbench -pgbench 'postgres://postgres@127.0.0.1:5432/postgres' -d 30s
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prioritysupport/backend/auth"
+	"github.com/prioritysupport/backend/inbound"
+	"github.com/prioritysupport/backend/internal/perfdata"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	args := os.Args[1:]
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "seed":
+		err = seed(ctx, args[1:], os.Stdout)
+	case len(args) > 0 && args[0] == "pgbench":
+		err = pgbenchOnly(ctx, args[1:], os.Stdout)
+	default:
+		err = run(ctx, args, os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// tokenFlags are the flags that give or mint a bearer token.
+type tokenFlags struct {
+	token, secret, secretFile, dataDir, issuer, audience, customerID string
+}
+
+func (f *tokenFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.token, "token", "", "bearer token to send (else one is minted with the HS256 secret)")
+	fs.StringVar(&f.secret, "jwt-secret", os.Getenv("PS_JWT_HS256_SECRET"), "HS256 secret to mint tokens with (default $PS_JWT_HS256_SECRET)")
+	fs.StringVar(&f.secretFile, "jwt-secret-file", "", "file holding the HS256 secret (default: the development secret under -data-dir)")
+	fs.StringVar(&f.dataDir, "data-dir", "data", "the server's PS_DATA_DIR, where a development server keeps its secret")
+	fs.StringVar(&f.issuer, "issuer", os.Getenv("PS_JWT_ISSUER"), "token issuer (default $PS_JWT_ISSUER)")
+	fs.StringVar(&f.audience, "audience", os.Getenv("PS_JWT_AUDIENCE"), "token audience (default $PS_JWT_AUDIENCE)")
+	fs.StringVar(&f.customerID, "customer-id", "", "the customer whose user the minted token is (p1, p2)")
+}
+
+// signer returns a signer from the secret flags.
+func (f *tokenFlags) signer() (*auth.Signer, error) {
+	secret := []byte(f.secret)
+	if len(secret) == 0 {
+		path := f.secretFile
+		if path == "" {
+			path = filepath.Join(f.dataDir, auth.DevSecretFile)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("no -token, -jwt-secret or readable secret file: %w", err)
+		}
+		if secret, err = hex.DecodeString(strings.TrimSpace(string(b))); err != nil {
+			secret = bytes.TrimSpace(b)
+		}
+	}
+	return auth.NewHS256Signer(secret, f.issuer, f.audience)
+}
+
+// customerToken returns -token, or mints a customer user's token.
+func (f *tokenFlags) customerToken(customerID string) (string, error) {
+	if f.token != "" {
+		return f.token, nil
+	}
+	if customerID == "" {
+		return "", errors.New("-customer-id is needed to mint a customer token")
+	}
+	s, err := f.signer()
+	if err != nil {
+		return "", err
+	}
+	return s.Sign(auth.Claims{Subject: "loadtest-" + customerID, Roles: []auth.Role{auth.RoleCustomer}, CustomerID: customerID, TTL: 24 * time.Hour})
+}
+
+// run is the load command.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	var tf tokenFlags
+	tf.register(fs)
+	base := fs.String("url", "http://localhost:8080", "the server's base URL")
+	workload := fs.String("workload", "p1", "p1 (creditBalance), p2 (dashboard ticket page), p4 (inbound email) or custom")
+	query := fs.String("query", "", "the GraphQL document of -workload custom")
+	vars := fs.String("vars", "{}", "JSON variables of -workload custom")
+	c := fs.Int("c", 32, "requests in flight")
+	d := fs.Duration("d", 30*time.Second, "how long to send")
+	inboundSecret := fs.String("inbound-secret", "development-inbound-secret", "PS_INBOUND_SECRET of the server (p4)")
+	domains := fs.String("domains", defaultDomains(), "comma-separated covered domains new tickets come from (p4)")
+	supportDomain := fs.String("support-domain", "vendor.test", "PS_SUPPORT_DOMAIN of the server (p4)")
+	pgbenchURL := fs.String("pgbench", "", "a PostgreSQL URL: after the load, run pgbench -S (p1, p2, custom) or -N (p4) for as long at the same concurrency, in database ps_pgbench on that server (created and initialised when missing), and print the ratio")
+	metricsToken := fs.String("metrics-token", os.Getenv("PS_METRICS_TOKEN"), "the server's PS_METRICS_TOKEN, to read its RSS from /metrics after the run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *c < 1 || *d <= 0 {
+		return errors.New("-c must be at least 1 and -d positive")
+	}
+	var build func() (*http.Request, error)
+	switch *workload {
+	case "p1", "p2", "custom":
+		token, err := tf.customerToken(tf.customerID)
+		if err != nil {
+			return err
+		}
+		doc, v := perfdata.P1Query, map[string]any{"c": tf.customerID}
+		switch *workload {
+		case "p2":
+			doc, v = perfdata.P2Query, nil
+		case "custom":
+			doc, v = *query, nil
+			if doc == "" {
+				return errors.New("-workload custom needs -query")
+			}
+			if err := json.Unmarshal([]byte(*vars), &v); err != nil {
+				return fmt.Errorf("-vars: %w", err)
+			}
+		}
+		body, _ := json.Marshal(map[string]any{"query": doc, "variables": v})
+		build = func() (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodPost, *base+"/graphql", bytes.NewReader(body))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			return req, err
+		}
+	case "p4":
+		stream := perfdata.NewMailStream(strconv.FormatInt(time.Now().UnixNano(), 36), splitList(*domains), *supportDomain, nil)
+		secret := []byte(*inboundSecret)
+		build = func() (*http.Request, error) {
+			raw := stream.Next(time.Now())
+			req, err := http.NewRequest(http.MethodPost, *base+"/inbound/email", bytes.NewReader(raw))
+			if err == nil {
+				req.Header.Set("Content-Type", "message/rfc822")
+				req.Header.Set(inbound.SignatureHeader, "sha256="+hex.EncodeToString(inbound.Sign(secret, raw)))
+			}
+			return req, err
+		}
+	default:
+		return fmt.Errorf("-workload %q: want p1, p2, p4 or custom", *workload)
+	}
+
+	loadBefore := loadAvg()
+	r := drive(ctx, build, *c, *d)
+	fmt.Fprintf(out, "workload %s  c=%d  d=%v  requests %d  errors %d\n", *workload, *c, *d, r.requests, r.errors)
+	fmt.Fprintf(out, "req/s %.0f (succeeded)  p50 %.2f ms  p99 %.2f ms\n", r.rate, ms(r.p50), ms(r.p99))
+	fmt.Fprintf(out, "load average before %s, after %s (nproc %d)\n", loadBefore, loadAvg(), numCPU())
+	if rss, ok := serverRSS(ctx, *base, *metricsToken); ok {
+		fmt.Fprintf(out, "server RSS %.0f MB (process_resident_memory_bytes from /metrics)\n", rss/(1<<20))
+	}
+	if r.firstErr != "" {
+		fmt.Fprintf(out, "first error: %s\n", r.firstErr)
+	}
+	if *pgbenchURL == "" {
+		if r.errors > 0 {
+			return fmt.Errorf("%d of %d requests failed", r.errors, r.requests)
+		}
+		return nil
+	}
+	mode := "-S"
+	if *workload == "p4" {
+		mode = "-N"
+	}
+	tps, err := pgbench(ctx, *pgbenchURL, mode, *c, *d, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "pgbench %s tps %.0f  ratio req/s ÷ tps = %.2f  load average %s\n", mode, tps, r.rate/tps, loadAvg())
+	if r.errors > 0 {
+		return fmt.Errorf("%d of %d requests failed", r.errors, r.requests)
+	}
+	return nil
+}
+
+// result is what one load run measured: rate counts only the requests
+// that succeeded; the latencies are of all answered ones.
+type result struct {
+	requests, errors int64
+	rate             float64
+	p50, p99         time.Duration
+	firstErr         string
+}
+
+// drive sends requests from c workers for d and measures them. A request
+// fails on a transport error, a status other than 200 or a GraphQL error.
+func drive(ctx context.Context, build func() (*http.Request, error), c int, d time.Duration) result {
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}}
+	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		all      perfdata.Latencies
+		errs     atomic.Int64
+		firstErr atomic.Value
+		wg       sync.WaitGroup
+	)
+	fail := func(msg string) {
+		errs.Add(1)
+		firstErr.CompareAndSwap(nil, msg)
+	}
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat perfdata.Latencies
+			buf := new(bytes.Buffer)
+			for ctx.Err() == nil {
+				req, err := build()
+				if err != nil {
+					fail(err.Error())
+					continue
+				}
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						fail(err.Error())
+					}
+					continue
+				}
+				buf.Reset()
+				_, err = io.Copy(buf, res.Body)
+				res.Body.Close()
+				lat = append(lat, time.Since(t0))
+				switch {
+				case err != nil:
+					fail(err.Error())
+				case res.StatusCode != http.StatusOK:
+					fail(fmt.Sprintf("status %d: %.200s", res.StatusCode, buf.Bytes()))
+				case bytes.Contains(buf.Bytes(), []byte(`"errors"`)):
+					fail(fmt.Sprintf("%.200s", buf.Bytes()))
+				}
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r := result{requests: int64(len(all)), errors: errs.Load(), p50: all.Quantile(0.50), p99: all.Quantile(0.99)}
+	r.rate = float64(r.requests-r.errors) / elapsed.Seconds()
+	if s, ok := firstErr.Load().(string); ok {
+		r.firstErr = s
+	}
+	return r
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// defaultDomains are the first domains of the perfdata customers.
+func defaultDomains() string {
+	var d []string
+	for i := range perfdata.Full.Customers {
+		d = append(d, fmt.Sprintf("perf%02d.example", i))
+	}
+	return strings.Join(d, ",")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages, or "unknown".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// serverRSS reads the server's resident memory from its /metrics, when the
+// main listener serves them.
+func serverRSS(ctx context.Context, base, token string) (float64, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	if err != nil || res.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "process_resident_memory_bytes "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
