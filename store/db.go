@@ -140,7 +140,7 @@ func Open(ctx context.Context, databaseURL string) (*bun.DB, error) {
 func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.DB, error) {
 	var db *bun.DB
 	if IsPostgresURL(databaseURL) {
-		sqldb, err := sql.Open("pgx", databaseURL)
+		sqldb, err := sql.Open("pgx", withExecMode(databaseURL))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -175,6 +175,26 @@ func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.D
 		return nil, fmt.Errorf("ping database: %w", redact(err, databaseURL))
 	}
 	return db, nil
+}
+
+// withExecMode returns a PostgreSQL URL that sends each statement in one
+// round trip (pgx's "exec" mode: the unnamed prepared statement, parsed,
+// bound and run together) unless it chooses a mode itself. Bun writes every
+// value into the statement's text, so pgx's default, which prepares and
+// caches each distinct text on the connection first, would cost a second
+// round trip per statement and a cache that never hits.
+func withExecMode(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL
+	}
+	q := u.Query()
+	if q.Has("default_query_exec_mode") {
+		return databaseURL
+	}
+	q.Set("default_query_exec_mode", "exec")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // redact removes a database URL (which may hold a password) from an error's

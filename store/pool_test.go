@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/prioritysupport/backend/internal/testdb"
 	"github.com/prioritysupport/backend/store"
 )
@@ -76,4 +79,39 @@ func TestOpenSizesThePool(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestPostgresSendsEachStatementOnce: the PostgreSQL connections use pgx's
+// exec mode (one round trip per statement) unless the URL picks a mode.
+func TestPostgresSendsEachStatementOnce(t *testing.T) {
+	databaseURL := testdb.Postgres(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		url  string
+		want pgx.QueryExecMode
+	}{
+		{databaseURL, pgx.QueryExecModeExec},
+		{databaseURL + "&default_query_exec_mode=simple_protocol", pgx.QueryExecModeSimpleProtocol},
+	} {
+		db, err := store.Open(ctx, c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got pgx.QueryExecMode
+		if err := conn.Raw(func(dc any) error {
+			got = dc.(*stdlib.Conn).Conn().Config().DefaultQueryExecMode
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		db.Close()
+		if got != c.want {
+			t.Errorf("%s: mode %v, want %v", c.url, got, c.want)
+		}
+	}
 }
