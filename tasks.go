@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/prioritysupport/backend/jobs"
+	"github.com/prioritysupport/backend/store"
 )
 
 // tasks is the work of the background jobs, done by the App's services.
@@ -43,21 +46,40 @@ func (t tasks) DueMonths(ctx context.Context) ([]jobs.MonthRef, error) {
 	return refs, nil
 }
 
-// EvaluateMonth finalises a month and credits it when it was missed. A
-// month of imported history is left to staff, even when a job for it was
-// queued before the subscription's import was known to the sweep.
-func (t tasks) EvaluateMonth(ctx context.Context, subscriptionID, month string) error {
-	if auto, err := t.app.Store.EvaluatedAutomatically(ctx, subscriptionID, month); err != nil {
+// EvaluateMonths finalises a batch of months and credits those that were
+// missed, in one transaction. A month of imported history is left to staff,
+// even when a job for it was queued before the subscription's import was
+// known to the sweep. It returns an error naming the months that could not
+// be finalised, so the job is retried; the others stay final.
+func (t tasks) EvaluateMonths(ctx context.Context, refs []jobs.MonthRef) error {
+	batch := make([]store.MonthRef, len(refs))
+	for i, r := range refs {
+		batch[i] = store.MonthRef{SubscriptionID: r.SubscriptionID, Month: r.Month}
+	}
+	out, err := t.app.Evaluator.EvaluateMonths(ctx, batch)
+	if err != nil {
 		return err
-	} else if !auto {
-		t.log.InfoContext(ctx, "month of imported history left to staff", "subscription_id", subscriptionID, "month", month)
-		return nil
 	}
-	r, err := t.app.Evaluator.EvaluateMonth(ctx, subscriptionID, month)
-	if err == nil && !r.Met {
-		t.log.InfoContext(ctx, "month missed its guarantee; credited", "subscription_id", subscriptionID, "month", month)
+	var errs []error
+	frozen, missed := 0, 0
+	for _, o := range out {
+		switch {
+		case o.Err != nil:
+			errs = append(errs, fmt.Errorf("%s %s: %w", o.SubscriptionID, o.Month, o.Err))
+		case o.LeftToStaff:
+			t.log.InfoContext(ctx, "month of imported history left to staff", "subscription_id", o.SubscriptionID, "month", o.Month)
+		case o.Fresh:
+			frozen++
+			if !o.Report.Met {
+				missed++
+				t.log.InfoContext(ctx, "month missed its guarantee; credited", "subscription_id", o.SubscriptionID, "month", o.Month)
+			}
+		}
 	}
-	return err
+	if frozen > 0 {
+		t.log.InfoContext(ctx, "finalised months", "count", frozen, "missed", missed)
+	}
+	return errors.Join(errs...)
 }
 
 // SettleStripe finishes the Stripe work left pending.

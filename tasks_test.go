@@ -82,13 +82,13 @@ func TestQueuedEvaluationLeavesImportedMonthsToStaff(t *testing.T) {
 		f := s.mustPriorityCustomer("Queued Ltd", utc(t, "2026-09-01 00:00"), "queued.example")
 		clock.Set(utc(t, "2026-12-02 00:00"))
 		run := tasks{app: s.App, log: s.App.Log}
-		if err := run.EvaluateMonth(t.Context(), f.SubscriptionID, "2026-10"); err != nil {
+		if err := run.EvaluateMonths(t.Context(), []jobs.MonthRef{{SubscriptionID: f.SubscriptionID, Month: "2026-10"}}); err != nil {
 			t.Fatalf("imported October: %v", err)
 		}
 		if n := countRows(t, s, "sla_months", "subscription_id = ? AND month = ?", f.SubscriptionID, "2026-10"); n != 0 {
 			t.Fatalf("imported October frozen by a job (%d rows)", n)
 		}
-		if err := run.EvaluateMonth(t.Context(), f.SubscriptionID, "2026-11"); err != nil {
+		if err := run.EvaluateMonths(t.Context(), []jobs.MonthRef{{SubscriptionID: f.SubscriptionID, Month: "2026-11"}}); err != nil {
 			t.Fatalf("November: %v", err)
 		}
 		if n := countRows(t, s, "sla_months", "subscription_id = ? AND month = ?", f.SubscriptionID, "2026-11"); n != 1 {

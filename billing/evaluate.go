@@ -43,17 +43,58 @@ func (e *Evaluator) EvaluateSLAMonth(ctx context.Context, subscriptionID, month 
 	return e.EvaluateMonth(ctx, subscriptionID, month)
 }
 
+// EvaluateMonths finalises a batch of months (at most
+// store.MaxMonthBatch) as the background jobs do (see
+// store.FinalizeMonths): one transaction freezes the final reports and
+// writes the credits of the missed months, each exactly once per
+// subscription and month however often and however concurrently the months
+// are evaluated, also with EvaluateMonth. Imported history is left to staff.
+// A month that could not be frozen carries its error in its outcome; the
+// others are frozen. It checks no caller (jobs call it).
+func (e *Evaluator) EvaluateMonths(ctx context.Context, refs []store.MonthRef) ([]store.MonthOutcome, error) {
+	out, err := e.Store.FinalizeMonths(ctx, refs, e.credits)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate months: %w", err)
+	}
+	return out, nil
+}
+
 // credit writes the month's earned credit.
 func (e *Evaluator) credit(ctx context.Context, tx bun.Tx, sub *models.SupportSubscription, r sla.MonthReport) (string, error) {
-	entry, _, err := e.Ledger.AppendTx(ctx, tx, Entry{
-		CustomerID: sub.CustomerID, Kind: models.CreditEarned, AmountCents: sub.MonthlyFeeCents, Currency: sub.Currency,
-		Reference:      "subscription-month:" + sub.ID + ":" + r.Month,
-		IdempotencyKey: "earned:" + sub.ID + ":" + r.Month,
-		Reason:         "SLA guarantee missed in " + r.Month, Actor: "system",
-		SubscriptionID: sub.ID, Month: r.Month,
-	})
+	entry, _, err := e.Ledger.AppendTx(ctx, tx, earnedEntry(sub, r.Month))
 	if err != nil {
 		return "", err
 	}
 	return entry.ID, nil
+}
+
+// credits writes the earned credits of a batch's missed months.
+func (e *Evaluator) credits(ctx context.Context, tx bun.Tx, missed []store.MissedMonth) ([]string, []error, error) {
+	entries := make([]Entry, len(missed))
+	for i, m := range missed {
+		entries[i] = earnedEntry(m.Subscription, m.Report.Month)
+	}
+	res, err := e.Ledger.AppendManyTx(ctx, tx, entries)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, errs := make([]string, len(res)), make([]error, len(res))
+	for i, r := range res {
+		if errs[i] = r.Err; r.Err == nil {
+			ids[i] = r.Entry.ID
+		}
+	}
+	return ids, errs, nil
+}
+
+// earnedEntry is the credit a subscription earns for a missed month: the
+// month's full fee, once per subscription and month.
+func earnedEntry(sub *models.SupportSubscription, month string) Entry {
+	return Entry{
+		CustomerID: sub.CustomerID, Kind: models.CreditEarned, AmountCents: sub.MonthlyFeeCents, Currency: sub.Currency,
+		Reference:      "subscription-month:" + sub.ID + ":" + month,
+		IdempotencyKey: "earned:" + sub.ID + ":" + month,
+		Reason:         "SLA guarantee missed in " + month, Actor: "system",
+		SubscriptionID: sub.ID, Month: month,
+	}
 }

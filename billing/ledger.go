@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,6 +120,175 @@ func (l *Ledger) AppendTx(ctx context.Context, tx bun.Tx, e Entry) (*models.Cred
 		return nil, false, duplicateError(e)
 	}
 	return entry, created, err
+}
+
+// AppendResult is what AppendManyTx did with one entry: the entry written
+// (Created) or found under its key, or the entry's own error.
+type AppendResult struct {
+	Entry   *models.CreditEntry
+	Created bool
+	Err     error
+}
+
+// AppendManyTx is AppendTx for many entries in the caller's transaction,
+// with a fixed number of queries whatever their number: for crediting a
+// batch of evaluated months. It locks the entries' customers in the order of
+// their ids (so two batches, or a batch and single writers, cannot
+// deadlock), then takes the entries in their order with Append's rules, each
+// seeing the ones before it: a key found returns that entry, a debit may not
+// overspend and a credit may not take the balance past
+// models.MaxBalanceCents. An entry that breaks a rule gets Append's error in
+// its result and is not written; the others are. The error returned is for
+// the batch as a whole (a failed query, or a unique violation from a
+// concurrent writer, on PostgreSQL aborting tx); the caller commits.
+func (l *Ledger) AppendManyTx(ctx context.Context, tx bun.Tx, entries []Entry) ([]AppendResult, error) {
+	res := make([]AppendResult, len(entries))
+	es := slices.Clone(entries)
+	var ok []int
+	var customers, keys, subs, months []string
+	for i := range es {
+		if err := es[i].check(false); err != nil {
+			res[i].Err = err
+			continue
+		}
+		ok = append(ok, i)
+		customers = append(customers, es[i].CustomerID)
+		keys = append(keys, es[i].IdempotencyKey)
+		if es[i].SubscriptionID != "" {
+			subs = append(subs, es[i].SubscriptionID)
+		}
+		if es[i].Month != "" {
+			months = append(months, es[i].Month)
+		}
+	}
+	if len(ok) == 0 {
+		return res, nil
+	}
+	slices.Sort(customers)
+	customers = slices.Compact(customers)
+	var locked []string
+	q := tx.NewSelect().TableExpr("customers AS c").Column("c.id").Where("c.id IN (?)", bun.In(customers)).OrderExpr("c.id")
+	if store.IsPostgres(tx) {
+		q = q.For("NO KEY UPDATE")
+	}
+	if err := q.Scan(ctx, &locked); err != nil {
+		return nil, fmt.Errorf("lock customers: %w", err)
+	}
+	exists := make(map[string]bool, len(locked))
+	for _, id := range locked {
+		exists[id] = true
+	}
+	var prevs []*models.CreditEntry
+	if err := tx.NewSelect().Model(&prevs).Where("ce.idempotency_key IN (?)", bun.In(keys)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find credit entries: %w", err)
+	}
+	byKey := make(map[string]*models.CreditEntry, len(prevs)+len(ok))
+	for _, p := range prevs {
+		byKey[p.IdempotencyKey] = p
+	}
+	owner := map[string]string{}
+	earned := map[SubscriptionMonth]bool{}
+	if len(subs) > 0 {
+		var rows []struct {
+			ID         string `bun:"id"`
+			CustomerID string `bun:"customer_id"`
+		}
+		if err := tx.NewSelect().TableExpr("support_subscriptions AS s").Column("s.id", "s.customer_id").
+			Where("s.id IN (?)", bun.In(subs)).Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("find subscriptions: %w", err)
+		}
+		for _, r := range rows {
+			owner[r.ID] = r.CustomerID
+		}
+	}
+	if len(months) > 0 {
+		// Pairs outside the batch that the two IN lists also match do no harm.
+		var rows []SubscriptionMonth
+		if err := tx.NewSelect().Model((*models.CreditEntry)(nil)).Column("ce.subscription_id", "ce.month").
+			Where("ce.kind = ? AND ce.subscription_id IN (?) AND ce.month IN (?)", models.CreditEarned, bun.In(subs), bun.In(months)).
+			Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("find earned credit: %w", err)
+		}
+		for _, r := range rows {
+			earned[r] = true
+		}
+	}
+	var sums []struct {
+		CustomerID string `bun:"customer_id"`
+		Cents      int64  `bun:"cents"`
+	}
+	if err := tx.NewSelect().Model((*models.CreditEntry)(nil)).
+		ColumnExpr("ce.customer_id").ColumnExpr("CAST(SUM(ce.amount_cents) AS bigint) AS cents").
+		Where("ce.customer_id IN (?)", bun.In(locked)).GroupExpr("ce.customer_id").Scan(ctx, &sums); err != nil {
+		return nil, fmt.Errorf("credit balances: %w", err)
+	}
+	balance := make(map[string]int64, len(sums))
+	for _, s := range sums {
+		balance[s.CustomerID] = s.Cents
+	}
+	now := l.now().UTC().Truncate(time.Microsecond)
+	var insert []*models.CreditEntry
+	for _, i := range ok {
+		e := es[i]
+		if !exists[e.CustomerID] {
+			res[i].Err = customerNotFound(e.CustomerID)
+			continue
+		}
+		if prev := byKey[e.IdempotencyKey]; prev != nil {
+			if err := e.sameAs(prev, false); err != nil {
+				res[i].Err = err
+				continue
+			}
+			res[i].Entry = prev
+			continue
+		}
+		if e.SubscriptionID != "" && owner[e.SubscriptionID] != e.CustomerID {
+			res[i].Err = models.Errorf(models.CodeNotFound, "subscription %q not found", e.SubscriptionID)
+			continue
+		}
+		sm := SubscriptionMonth{SubscriptionID: e.SubscriptionID, Month: e.Month}
+		if e.Kind == models.CreditEarned && earned[sm] {
+			res[i].Err = duplicateError(e)
+			continue
+		}
+		bal, amount := balance[e.CustomerID], e.AmountCents
+		switch {
+		case amount < 0 && bal+amount < 0:
+			res[i].Err = models.Errorf(models.CodeConflict, "balance %s is less than %s", money(bal), money(-amount))
+			continue
+		case amount > 0 && amount > models.MaxBalanceCents-bal:
+			res[i].Err = models.Errorf(models.CodeConflict, "balance %s plus %s would exceed the largest balance, %s",
+				money(bal), money(amount), money(models.MaxBalanceCents))
+			continue
+		}
+		entry := &models.CreditEntry{
+			ID:             uuid.Must(uuid.NewV7()).String(),
+			CustomerID:     e.CustomerID,
+			Kind:           e.Kind,
+			AmountCents:    amount,
+			Currency:       e.Currency,
+			Reference:      e.Reference,
+			IdempotencyKey: e.IdempotencyKey,
+			Reason:         e.Reason,
+			Actor:          e.Actor,
+			SubscriptionID: e.SubscriptionID,
+			Month:          e.Month,
+			CreatedAt:      now,
+		}
+		balance[e.CustomerID] = bal + amount
+		byKey[e.IdempotencyKey] = entry
+		if e.Kind == models.CreditEarned {
+			earned[sm] = true
+		}
+		insert = append(insert, entry)
+		res[i].Entry, res[i].Created = entry, true
+	}
+	if len(insert) > 0 {
+		if _, err := tx.NewInsert().Model(&insert).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("insert credit entries: %w", err)
+		}
+	}
+	return res, nil
 }
 
 // DebitUpTo writes a debit of e.Kind (applied, refunded or adjustment) of

@@ -5,7 +5,8 @@
 // (github.com/riverqueue/river): its riverpgxv5 driver on PostgreSQL and its
 // riversqlite driver on SQLite. Periodic jobs are enqueued only by River's
 // elected leader, and every job is unique, so replicas starting together do
-// not duplicate work. What the jobs do is the Tasks the service layer
+// not duplicate work. Due months are evaluated in batches, a job each (see
+// MonthsPerJob). What the jobs do is the Tasks the service layer
 // implements.
 package jobs
 
@@ -58,8 +59,11 @@ type Tasks interface {
 	// yet final, and whose cutoff came after the subscription was recorded
 	// (imported history is left to staff).
 	DueMonths(ctx context.Context) ([]MonthRef, error)
-	// EvaluateMonth finalises one subscription's month (and grants its credit when missed).
-	EvaluateMonth(ctx context.Context, subscriptionID, month string) error
+	// EvaluateMonths finalises a batch of subscription-months (and grants
+	// the credit of each missed one), at most MonthsPerJob of them. It
+	// returns an error when a month could not be finalised, so the job is
+	// retried; the months finalised meanwhile stay final.
+	EvaluateMonths(ctx context.Context, refs []MonthRef) error
 	// SettleStripe finishes Stripe work left pending: subscriptions not yet
 	// linked, webhook events not yet processed, refunds and credits not yet
 	// settled.
@@ -145,6 +149,9 @@ func New(ctx context.Context, db *bun.DB, opts Options) (*Runner, error) {
 		return nil, fmt.Errorf("new jobs runner: %w", err)
 	}
 	if err := river.AddWorkerSafely(w, &evaluateMonthWorker{tasks: opts.Tasks}); err != nil {
+		return nil, fmt.Errorf("new jobs runner: %w", err)
+	}
+	if err := river.AddWorkerSafely(w, &evaluateMonthsWorker{tasks: opts.Tasks}); err != nil {
 		return nil, fmt.Errorf("new jobs runner: %w", err)
 	}
 	if err := river.AddWorkerSafely(w, &settleStripeWorker{tasks: opts.Tasks}); err != nil {
@@ -252,19 +259,22 @@ func (r *Runner) EnqueueEvaluateMonth(ctx context.Context, subscriptionID, month
 	return nil
 }
 
-// enqueueEvaluateMonths is EnqueueEvaluateMonth for many months in one
-// batch; it returns how many were new (not skipped as duplicates).
+// enqueueEvaluateMonths enqueues the evaluation of refs as evaluate_months
+// jobs of at most MonthsPerJob months each, in one insert. The months are
+// sorted first, so a sweep that finds the same months due cuts the same
+// batches, and a batch whose job is still queued or running is skipped as a
+// duplicate. It returns how many jobs were new.
 func (r *Runner) enqueueEvaluateMonths(ctx context.Context, refs []MonthRef) (int, error) {
-	if len(refs) == 0 {
+	batches, err := monthBatches(refs)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue evaluate months: %w", err)
+	}
+	if len(batches) == 0 {
 		return 0, nil
 	}
-	params := make([]river.InsertManyParams, 0, len(refs))
-	for _, ref := range refs {
-		args, err := newEvaluateMonthArgs(ref.SubscriptionID, ref.Month)
-		if err != nil {
-			return 0, fmt.Errorf("enqueue evaluate month: %w", err)
-		}
-		params = append(params, river.InsertManyParams{Args: args})
+	params := make([]river.InsertManyParams, len(batches))
+	for i, b := range batches {
+		params[i] = river.InsertManyParams{Args: b}
 	}
 	res, err := r.client.InsertMany(ctx, params)
 	if err != nil {

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -20,8 +21,8 @@ import (
 const deadline = 20 * time.Second
 
 // fakeTasks records the calls the jobs make. DueMonths lists its due months
-// until EvaluateMonth has succeeded for them, as the real store does (a
-// final month is no longer due); EvaluateMonth fails its first failFirst
+// until EvaluateMonths has succeeded for them, as the real store does (a
+// final month is no longer due); EvaluateMonths fails its first failFirst
 // calls.
 type fakeTasks struct {
 	mu         sync.Mutex
@@ -34,6 +35,7 @@ type fakeTasks struct {
 	evalCalls  map[jobs.MonthRef]int
 	done       map[jobs.MonthRef]bool
 	totalEvals int
+	batches    int
 }
 
 func newFakeTasks(failFirst int, due ...jobs.MonthRef) *fakeTasks {
@@ -79,17 +81,21 @@ func (f *fakeTasks) DueMonths(context.Context) ([]jobs.MonthRef, error) {
 	return refs, nil
 }
 
-func (f *fakeTasks) EvaluateMonth(_ context.Context, subscriptionID, month string) error {
+func (f *fakeTasks) EvaluateMonths(_ context.Context, refs []jobs.MonthRef) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ref := jobs.MonthRef{SubscriptionID: subscriptionID, Month: month}
-	f.evalCalls[ref]++
-	f.totalEvals++
+	f.batches++
+	for _, ref := range refs {
+		f.evalCalls[ref]++
+		f.totalEvals++
+	}
 	if f.failFirst > 0 {
 		f.failFirst--
 		return errors.New("fake evaluation failure")
 	}
-	f.done[ref] = true
+	for _, ref := range refs {
+		f.done[ref] = true
+	}
 	return nil
 }
 
@@ -260,11 +266,11 @@ func TestPeriodicJobsOnceAcrossReplicas(t *testing.T) {
 		tasks.read(func(f *fakeTasks) bool {
 			for _, ref := range refs {
 				if n := f.evalCalls[ref]; n != 1 {
-					t.Errorf("EvaluateMonth%v called %d times, want 1", ref, n)
+					t.Errorf("EvaluateMonths%v called %d times, want 1", ref, n)
 				}
 			}
 			if f.totalEvals != len(refs) {
-				t.Errorf("EvaluateMonth called %d times in all, want %d: %v", f.totalEvals, len(refs), f.evalCalls)
+				t.Errorf("EvaluateMonths covered %d months in all, want %d: %v", f.totalEvals, len(refs), f.evalCalls)
 			}
 			return true
 		})
@@ -290,7 +296,7 @@ func TestEvaluateMonthRetried(t *testing.T) {
 		})
 		tasks.read(func(f *fakeTasks) bool {
 			if n := f.evalCalls[ref]; n != 2 {
-				t.Errorf("EvaluateMonth called %d times, want 2 (one failure, one success)", n)
+				t.Errorf("EvaluateMonths called %d times, want 2 (one failure, one success)", n)
 			}
 			return true
 		})
@@ -323,5 +329,44 @@ func TestEnqueueEvaluateMonthUnique(t *testing.T) {
 				t.Errorf("EnqueueEvaluateMonth(%q, %q): want an error", bad.sub, bad.month)
 			}
 		}
+	})
+}
+
+// TestSweepEvaluatesInBatches: many due months are evaluated in
+// evaluate_months jobs of at most MonthsPerJob each, every month once, by
+// two replicas whose sweeps keep running.
+func TestSweepEvaluatesInBatches(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		n := 2*jobs.MonthsPerJob + 7
+		refs := make([]jobs.MonthRef, n)
+		for i := range refs {
+			refs[i] = jobs.MonthRef{SubscriptionID: fmt.Sprintf("sub-%04d", n-i), Month: "2025-06"}
+		}
+		tasks := newFakeTasks(0, refs...)
+		dbA := openMigrated(t, databaseURL)
+		dbB := testdb.Open(t, databaseURL)
+		for _, r := range []*jobs.Runner{newRunner(t, dbA, databaseURL, tasks), newRunner(t, dbB, databaseURL, tasks)} {
+			if err := r.Start(t.Context()); err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+		}
+		waitFor(t, "every month evaluated", func() bool {
+			return tasks.read(func(f *fakeTasks) bool { return len(f.done) == n })
+		})
+		var sweeps int
+		tasks.read(func(f *fakeTasks) bool { sweeps = f.dueCalls; return true })
+		waitFor(t, "two more sweeps", func() bool {
+			return tasks.read(func(f *fakeTasks) bool { return f.dueCalls >= sweeps+2 })
+		})
+		tasks.read(func(f *fakeTasks) bool {
+			if f.totalEvals != n {
+				t.Errorf("%d months evaluated in all, want %d", f.totalEvals, n)
+			}
+			if want := (n + jobs.MonthsPerJob - 1) / jobs.MonthsPerJob; f.batches != want {
+				t.Errorf("%d batches, want %d", f.batches, want)
+			}
+			return true
+		})
 	})
 }

@@ -1,9 +1,11 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -17,12 +19,19 @@ const (
 	kindSLAAlerts      = "sla_alerts"
 	kindSweepDueMonths = "sweep_due_months"
 	kindEvaluateMonth  = "evaluate_month"
+	kindEvaluateMonths = "evaluate_months"
 	kindSettleStripe   = "settle_stripe"
 )
 
 // evaluateMonthMaxAttempts is how often an evaluation is tried before River
 // discards it; the next sweep then enqueues the month afresh.
 const evaluateMonthMaxAttempts = 10
+
+// MonthsPerJob is the most subscription-months one evaluate_months job
+// holds: evaluated in one transaction with a fixed number of queries, so a
+// sweep over thousands of due months is a few dozen jobs, which the
+// replicas' workers share.
+const MonthsPerJob = 250
 
 // periodicJob returns the River periodic job that enqueues args every
 // period, once at start too. Only River's elected leader enqueues periodic
@@ -97,7 +106,7 @@ func (w *settleStripeWorker) Work(ctx context.Context, _ *river.Job[settleStripe
 }
 
 // sweepDueMonthsArgs is the periodic job that lists the due months and
-// enqueues an evaluate_month job for each.
+// enqueues them in evaluate_months jobs of at most MonthsPerJob each.
 type sweepDueMonthsArgs struct{}
 
 // Kind returns "sweep_due_months".
@@ -124,8 +133,9 @@ func (w *sweepDueMonthsWorker) Work(ctx context.Context, _ *river.Job[sweepDueMo
 	return nil
 }
 
-// evaluateMonthArgs is the job that calls Tasks.EvaluateMonth for one
-// subscription-month.
+// evaluateMonthArgs is the job that evaluates one subscription-month, as
+// EnqueueEvaluateMonth queues it (and as sweeps queued every due month
+// before they queued batches).
 type evaluateMonthArgs struct {
 	SubscriptionID string `json:"subscription_id"`
 	Month          string `json:"month"`
@@ -172,8 +182,63 @@ type evaluateMonthWorker struct {
 }
 
 func (w *evaluateMonthWorker) Work(ctx context.Context, job *river.Job[evaluateMonthArgs]) error {
-	if err := w.tasks.EvaluateMonth(ctx, job.Args.SubscriptionID, job.Args.Month); err != nil {
+	ref := MonthRef{SubscriptionID: job.Args.SubscriptionID, Month: job.Args.Month}
+	if err := w.tasks.EvaluateMonths(ctx, []MonthRef{ref}); err != nil {
 		return fmt.Errorf("evaluate month %s %s: %w", job.Args.SubscriptionID, job.Args.Month, err)
+	}
+	return nil
+}
+
+// evaluateMonthsArgs is the job that calls Tasks.EvaluateMonths for a batch
+// of subscription-months, sorted, at most MonthsPerJob of them.
+type evaluateMonthsArgs struct {
+	Months []evaluateMonthArgs `json:"months"`
+}
+
+// monthBatches returns refs, sorted and without repeats, cut into jobs of at
+// most MonthsPerJob months; an error when a ref is malformed (see
+// newEvaluateMonthArgs).
+func monthBatches(refs []MonthRef) ([]evaluateMonthsArgs, error) {
+	all := make([]evaluateMonthArgs, 0, len(refs))
+	for _, ref := range refs {
+		args, err := newEvaluateMonthArgs(ref.SubscriptionID, ref.Month)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, args)
+	}
+	slices.SortFunc(all, func(a, b evaluateMonthArgs) int {
+		return cmp.Or(cmp.Compare(a.SubscriptionID, b.SubscriptionID), cmp.Compare(a.Month, b.Month))
+	})
+	all = slices.Compact(all)
+	var out []evaluateMonthsArgs
+	for b := range slices.Chunk(all, MonthsPerJob) {
+		out = append(out, evaluateMonthsArgs{Months: b})
+	}
+	return out, nil
+}
+
+// Kind returns "evaluate_months".
+func (evaluateMonthsArgs) Kind() string { return kindEvaluateMonths }
+
+// InsertOpts returns evaluateMonthArgs's options: retries, and uniqueness by
+// the batch's months while its job is not yet finalised.
+func (evaluateMonthsArgs) InsertOpts() river.InsertOpts {
+	return evaluateMonthArgs{}.InsertOpts()
+}
+
+type evaluateMonthsWorker struct {
+	river.WorkerDefaults[evaluateMonthsArgs]
+	tasks Tasks
+}
+
+func (w *evaluateMonthsWorker) Work(ctx context.Context, job *river.Job[evaluateMonthsArgs]) error {
+	refs := make([]MonthRef, len(job.Args.Months))
+	for i, m := range job.Args.Months {
+		refs[i] = MonthRef{SubscriptionID: m.SubscriptionID, Month: m.Month}
+	}
+	if err := w.tasks.EvaluateMonths(ctx, refs); err != nil {
+		return fmt.Errorf("evaluate %d months: %w", len(refs), err)
 	}
 	return nil
 }

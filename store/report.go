@@ -129,13 +129,9 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.Sup
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []*models.Clock
-	if err := db.NewSelect().Model(&rows).Where("k.subscription_id IN (?) AND k.month IN (?)", bun.In(ids), bun.In(all)).Scan(ctx); err != nil {
+	clocks, err := monthClocks(ctx, db, ids, all)
+	if err != nil {
 		return nil, err
-	}
-	clocks := make(map[string][]sla.Clock, len(ids))
-	for _, r := range rows {
-		clocks[r.SubscriptionID] = append(clocks[r.SubscriptionID], ClockOf(r))
 	}
 	var opened []struct {
 		SubscriptionID string    `bun:"subscription_id"`
@@ -180,6 +176,50 @@ func (s *Store) monthReports(ctx context.Context, db bun.IDB, subs []*models.Sup
 	return out, nil
 }
 
+// reportClock is the part of a stored clock that a month report reads.
+type reportClock struct {
+	SubscriptionID  string    `bun:"subscription_id"`
+	Seq             int       `bun:"seq"`
+	Kind            string    `bun:"kind"`
+	Month           string    `bun:"month"`
+	StartedAt       time.Time `bun:"started_at"`
+	TargetSeconds   int64     `bun:"target_seconds"`
+	StoppedAt       time.Time `bun:"stopped_at,nullzero"`
+	StoppedBy       string    `bun:"stopped_by,nullzero"`
+	BusinessSeconds *int64    `bun:"business_seconds"`
+}
+
+// monthClocks returns the clocks of subscriptions ids that started in any of
+// months, by subscription, as ClockOf makes them from their rows but with
+// only what a month report reads (sla.Report): one query whose rows are a
+// third of the stored clocks' width.
+func monthClocks(ctx context.Context, db bun.IDB, ids, months []string) (map[string][]sla.Clock, error) {
+	var rows []reportClock
+	if err := db.NewSelect().Model((*models.Clock)(nil)).
+		Column("k.subscription_id", "k.seq", "k.kind", "k.month", "k.started_at", "k.target_seconds", "k.stopped_at", "k.stopped_by", "k.business_seconds").
+		Where("k.subscription_id IN (?) AND k.month IN (?)", bun.In(ids), bun.In(months)).
+		Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	clocks := make(map[string][]sla.Clock, len(ids))
+	for i := range rows {
+		clocks[rows[i].SubscriptionID] = append(clocks[rows[i].SubscriptionID], rows[i].clock())
+	}
+	return clocks, nil
+}
+
+// clock returns the sla form of the clock, as ClockOf does.
+func (r *reportClock) clock() sla.Clock {
+	c := sla.Clock{
+		Seq: r.Seq, Kind: sla.ClockKind(r.Kind), Month: r.Month, StartedAt: r.StartedAt,
+		Target: time.Duration(r.TargetSeconds) * time.Second, StoppedAt: r.StoppedAt, StoppedBy: r.StoppedBy,
+	}
+	if r.BusinessSeconds != nil {
+		c.Business = time.Duration(*r.BusinessSeconds) * time.Second
+	}
+	return c
+}
+
 // ClockOf returns the sla form of a stored clock.
 func ClockOf(r *models.Clock) sla.Clock {
 	c := sla.Clock{
@@ -211,4 +251,167 @@ func (s *Store) TicketSLA(t *models.Ticket, sub *models.SupportSubscription, row
 		clocks[i] = ClockOf(r)
 	}
 	return sla.TicketState(cal, clocks, s.Now()), nil
+}
+
+// finalMonthReports is monthReports for months that are final at now (their
+// cutoff has passed) and not frozen, as an evaluation freezes them, with
+// fewer rows read: for a month the subscription was active in from its
+// start to its end (nearly all), the clocks stopped by the cutoff are
+// summed by the database (sla.StoppedTotals) and only the others are read,
+// and the priority tickets are counted there; the rules are applied by
+// sla.FinalReport. A month the subscription was active in only in part is
+// measured by monthReports. Months whose zone, bounds and cutoff agree are
+// read together: three queries for each such group, whatever the number of
+// subscriptions.
+func (s *Store) finalMonthReports(ctx context.Context, db bun.IDB, subs []*models.SupportSubscription, months [][]string, now time.Time) ([][]sla.MonthReport, error) {
+	type window struct {
+		month              string
+		start, end, cutoff time.Time
+	}
+	type item struct{ i, j int }
+	out := make([][]sla.MonthReport, len(subs))
+	groups := map[window][]item{}
+	var order []window
+	var partSubs []*models.SupportSubscription
+	var partMonths [][]string
+	var partAt [][]item
+	for i, sub := range subs {
+		out[i] = make([]sla.MonthReport, len(months[i]))
+		cal, err := s.Calendar(sub.SLATimezone)
+		if err != nil {
+			return nil, err
+		}
+		life := LifeOf(sub)
+		var part []string
+		var at []item
+		for j, m := range months[i] {
+			start, end, err := cal.MonthBounds(m)
+			if err != nil {
+				return nil, models.Errorf(models.CodeBadUserInput, "month must be YYYY-MM, e.g. 2026-11")
+			}
+			if life.From.After(start) || (!life.To.IsZero() && life.To.Before(end)) {
+				part, at = append(part, m), append(at, item{i, j})
+				continue
+			}
+			cutoff, err := sla.Cutoff(cal, m)
+			if err != nil {
+				return nil, err
+			}
+			w := window{m, start.UTC(), end.UTC(), cutoff.UTC()}
+			if _, ok := groups[w]; !ok {
+				order = append(order, w)
+			}
+			groups[w] = append(groups[w], item{i, j})
+		}
+		if len(part) > 0 {
+			partSubs, partMonths, partAt = append(partSubs, sub), append(partMonths, part), append(partAt, at)
+		}
+	}
+	if len(partSubs) > 0 {
+		reports, err := s.monthReports(ctx, db, partSubs, partMonths, now)
+		if err != nil {
+			return nil, err
+		}
+		for p, at := range partAt {
+			for k, it := range at {
+				out[it.i][it.j] = reports[p][k]
+			}
+		}
+	}
+	for _, w := range order {
+		items := groups[w]
+		ids := make([]string, 0, len(items))
+		for _, it := range items {
+			ids = append(ids, subs[it.i].ID)
+		}
+		totals, open, tickets, err := monthTotals(ctx, db, ids, w.month, w.start, w.end, w.cutoff)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			sub := subs[it.i]
+			cal, err := s.Calendar(sub.SLATimezone)
+			if err != nil {
+				return nil, err
+			}
+			r, err := sla.FinalReport(cal, LifeOf(sub), w.month, totals[sub.ID], open[sub.ID], tickets[sub.ID])
+			if err != nil {
+				return nil, err
+			}
+			r.SubscriptionID = sub.ID
+			out[it.i][it.j] = r
+		}
+	}
+	return out, nil
+}
+
+// monthTotals reads, for subscriptions ids, month (from start to end, final
+// at cutoff): the sums of the clocks that started in it by the cutoff and
+// stopped by the cutoff, the other clocks that started in it by the cutoff,
+// and the number of priority tickets opened in it, each by subscription and
+// in one query.
+func monthTotals(ctx context.Context, db bun.IDB, ids []string, month string, start, end, cutoff time.Time) (
+	map[string]sla.StoppedTotals, map[string][]sla.Clock, map[string]int, error) {
+	var sums []struct {
+		SubscriptionID string `bun:"subscription_id"`
+		Kind           string `bun:"kind"`
+		N              int64  `bun:"n"`
+		OverTarget     int64  `bun:"over_target"`
+		ByResolution   int64  `bun:"by_resolution"`
+		Business       int64  `bun:"business"`
+		Target         int64  `bun:"target"`
+	}
+	if err := db.NewSelect().Model((*models.Clock)(nil)).
+		Column("k.subscription_id", "k.kind").
+		ColumnExpr("COUNT(*) AS n").
+		ColumnExpr("SUM(CASE WHEN k.business_seconds > k.target_seconds THEN 1 ELSE 0 END) AS over_target").
+		ColumnExpr("SUM(CASE WHEN k.stopped_by = ? THEN 1 ELSE 0 END) AS by_resolution", sla.StoppedByResolution).
+		ColumnExpr("CAST(COALESCE(SUM(k.business_seconds), 0) AS bigint) AS business").
+		ColumnExpr("CAST(SUM(k.target_seconds) AS bigint) AS target").
+		Where("k.subscription_id IN (?) AND k.month = ? AND k.started_at <= ?", bun.In(ids), month, cutoff).
+		Where("k.stopped_at IS NOT NULL AND k.stopped_at <= ?", cutoff).
+		GroupExpr("k.subscription_id, k.kind").
+		Scan(ctx, &sums); err != nil {
+		return nil, nil, nil, err
+	}
+	totals := make(map[string]sla.StoppedTotals, len(ids))
+	for _, r := range sums {
+		t := totals[r.SubscriptionID]
+		business, target := time.Duration(r.Business)*time.Second, time.Duration(r.Target)*time.Second
+		switch sla.ClockKind(r.Kind) {
+		case sla.FirstResponse:
+			t.FirstResponses, t.FirstResponsesOver, t.FirstResponsesByResolution = int(r.N), int(r.OverTarget), int(r.ByResolution)
+			t.FirstResponseBusiness = business
+		case sla.FollowUp:
+			t.FollowUps, t.FollowUpBusiness, t.FollowUpTargets = int(r.N), business, target
+		}
+		totals[r.SubscriptionID] = t
+	}
+	var rows []reportClock
+	if err := db.NewSelect().Model((*models.Clock)(nil)).
+		Column("k.subscription_id", "k.seq", "k.kind", "k.month", "k.started_at", "k.target_seconds", "k.stopped_at", "k.stopped_by", "k.business_seconds").
+		Where("k.subscription_id IN (?) AND k.month = ? AND k.started_at <= ?", bun.In(ids), month, cutoff).
+		Where("(k.stopped_at IS NULL OR k.stopped_at > ?)", cutoff).
+		Scan(ctx, &rows); err != nil {
+		return nil, nil, nil, err
+	}
+	open := make(map[string][]sla.Clock)
+	for i := range rows {
+		open[rows[i].SubscriptionID] = append(open[rows[i].SubscriptionID], rows[i].clock())
+	}
+	var counts []struct {
+		SubscriptionID string `bun:"subscription_id"`
+		N              int64  `bun:"n"`
+	}
+	if err := db.NewSelect().Model((*models.Ticket)(nil)).Column("t.subscription_id").ColumnExpr("COUNT(*) AS n").
+		Where("t.subscription_id IN (?) AND t.priority = ? AND t.opened_at >= ? AND t.opened_at < ?", bun.In(ids), true, start, end).
+		GroupExpr("t.subscription_id").
+		Scan(ctx, &counts); err != nil {
+		return nil, nil, nil, err
+	}
+	tickets := make(map[string]int, len(counts))
+	for _, c := range counts {
+		tickets[c.SubscriptionID] = int(c.N)
+	}
+	return totals, open, tickets, nil
 }
