@@ -252,29 +252,11 @@ func (l *Ledger) AppendManyTx(ctx context.Context, tx bun.Tx, entries []Entry) (
 			continue
 		}
 		bal, amount := balance[e.CustomerID], e.AmountCents
-		switch {
-		case amount < 0 && bal+amount < 0:
-			res[i].Err = models.Errorf(models.CodeConflict, "balance %s is less than %s", money(bal), money(-amount))
-			continue
-		case amount > 0 && amount > models.MaxBalanceCents-bal:
-			res[i].Err = models.Errorf(models.CodeConflict, "balance %s plus %s would exceed the largest balance, %s",
-				money(bal), money(amount), money(models.MaxBalanceCents))
+		if err := checkBalance(bal, amount); err != nil {
+			res[i].Err = err
 			continue
 		}
-		entry := &models.CreditEntry{
-			ID:             uuid.Must(uuid.NewV7()).String(),
-			CustomerID:     e.CustomerID,
-			Kind:           e.Kind,
-			AmountCents:    amount,
-			Currency:       e.Currency,
-			Reference:      e.Reference,
-			IdempotencyKey: e.IdempotencyKey,
-			Reason:         e.Reason,
-			Actor:          e.Actor,
-			SubscriptionID: e.SubscriptionID,
-			Month:          e.Month,
-			CreatedAt:      now,
-		}
+		entry := newEntry(e, amount, now)
 		balance[e.CustomerID] = bal + amount
 		byKey[e.IdempotencyKey] = entry
 		if e.Kind == models.CreditEarned {
@@ -619,31 +601,15 @@ func (l *Ledger) appendTx(ctx context.Context, tx bun.Tx, e Entry, upTo int64) (
 	if err != nil {
 		return nil, false, err
 	}
-	switch {
-	case upTo > 0:
+	if upTo > 0 {
 		if amount = -min(balance, upTo); amount >= 0 {
 			return nil, false, nil
 		}
-	case amount < 0 && balance+amount < 0:
-		return nil, false, models.Errorf(models.CodeConflict, "balance %s is less than %s", money(balance), money(-amount))
-	case amount > 0 && amount > models.MaxBalanceCents-balance:
-		return nil, false, models.Errorf(models.CodeConflict, "balance %s plus %s would exceed the largest balance, %s",
-			money(balance), money(amount), money(models.MaxBalanceCents))
 	}
-	entry := &models.CreditEntry{
-		ID:             uuid.Must(uuid.NewV7()).String(),
-		CustomerID:     e.CustomerID,
-		Kind:           e.Kind,
-		AmountCents:    amount,
-		Currency:       e.Currency,
-		Reference:      e.Reference,
-		IdempotencyKey: e.IdempotencyKey,
-		Reason:         e.Reason,
-		Actor:          e.Actor,
-		SubscriptionID: e.SubscriptionID,
-		Month:          e.Month,
-		CreatedAt:      l.now().UTC().Truncate(time.Microsecond),
+	if err := checkBalance(balance, amount); err != nil {
+		return nil, false, err
 	}
+	entry := newEntry(e, amount, l.now().UTC().Truncate(time.Microsecond))
 	if _, err := tx.NewInsert().Model(entry).Exec(ctx); err != nil {
 		return nil, false, fmt.Errorf("insert credit entry: %w", err)
 	}
@@ -890,4 +856,35 @@ func decodeCursor(s string) (time.Time, string, error) {
 		return time.Time{}, "", models.Errorf(models.CodeBadUserInput, "after is not a valid cursor")
 	}
 	return c.At.UTC(), c.ID, nil
+}
+
+// checkBalance returns CONFLICT when an entry of amount would take a
+// balance below zero or past models.MaxBalanceCents.
+func checkBalance(balance, amount int64) error {
+	switch {
+	case amount < 0 && balance+amount < 0:
+		return models.Errorf(models.CodeConflict, "balance %s is less than %s", money(balance), money(-amount))
+	case amount > 0 && amount > models.MaxBalanceCents-balance:
+		return models.Errorf(models.CodeConflict, "balance %s plus %s would exceed the largest balance, %s",
+			money(balance), money(amount), money(models.MaxBalanceCents))
+	}
+	return nil
+}
+
+// newEntry is the ledger row of e with amount, created at now.
+func newEntry(e Entry, amount int64, now time.Time) *models.CreditEntry {
+	return &models.CreditEntry{
+		ID:             uuid.Must(uuid.NewV7()).String(),
+		CustomerID:     e.CustomerID,
+		Kind:           e.Kind,
+		AmountCents:    amount,
+		Currency:       e.Currency,
+		Reference:      e.Reference,
+		IdempotencyKey: e.IdempotencyKey,
+		Reason:         e.Reason,
+		Actor:          e.Actor,
+		SubscriptionID: e.SubscriptionID,
+		Month:          e.Month,
+		CreatedAt:      now,
+	}
 }
