@@ -5,10 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun/migrate"
-
 	"github.com/prioritysupport/backend/migrations"
-	"github.com/prioritysupport/backend/store"
 )
 
 // TestDomainCoverageStartBackfill checks that the migration moving the
@@ -20,28 +17,7 @@ func TestDomainCoverageStartBackfill(t *testing.T) {
 	for name, databaseURL := range emptyDatabases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, databaseURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			all, err := migrations.For(db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := migrate.NewMigrations()
-			for _, m := range all.Sorted() {
-				if m.Name < "20261202110000" {
-					before.Add(m)
-				}
-			}
-			old := migrate.NewMigrator(db, before)
-			if err := old.Init(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := old.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedBefore(t, databaseURL(t), "20261202110000")
 
 			created := time.Date(2026, 11, 2, 9, 0, 0, 123456000, time.UTC)
 			later := created.Add(48 * time.Hour)

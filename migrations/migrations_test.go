@@ -106,28 +106,7 @@ func TestMessageRefsBackfill(t *testing.T) {
 	for name, databaseURL := range emptyDatabases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, databaseURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			all, err := migrations.For(db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := migrate.NewMigrations()
-			for _, m := range all.Sorted() {
-				if m.Name < "20261126000006" {
-					before.Add(m)
-				}
-			}
-			old := migrate.NewMigrator(db, before)
-			if err := old.Init(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := old.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedBefore(t, databaseURL(t), "20261126000006")
 			now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			if _, err := db.NewInsert().Model(&models.Ticket{ID: "t1", Status: models.TicketOpen, Subject: "s", OpenedAt: now, LastMessageAt: now, CreatedAt: now, UpdatedAt: now}).Exec(ctx); err != nil {
 				t.Fatal(err)
@@ -156,4 +135,35 @@ func TestMessageRefsBackfill(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migratedBefore opens the empty database at databaseURL and applies the
+// migrations named before version, as a database deployed before that
+// migration would be; the database is closed when the test ends.
+func migratedBefore(t *testing.T, databaseURL, version string) *bun.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	all, err := migrations.For(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := migrate.NewMigrations()
+	for _, m := range all.Sorted() {
+		if m.Name < version {
+			before.Add(m)
+		}
+	}
+	old := migrate.NewMigrator(db, before)
+	if err := old.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

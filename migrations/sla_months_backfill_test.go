@@ -4,10 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/uptrace/bun/migrate"
-
 	"github.com/prioritysupport/backend/migrations"
-	"github.com/prioritysupport/backend/store"
 )
 
 // TestSLAMonthFirstResponseCountsBackfill checks the migration adding the
@@ -18,28 +15,7 @@ func TestSLAMonthFirstResponseCountsBackfill(t *testing.T) {
 	for name, databaseURL := range emptyDatabases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, databaseURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			all, err := migrations.For(db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := migrate.NewMigrations()
-			for _, m := range all.Sorted() {
-				if m.Name < "20261202000001" {
-					before.Add(m)
-				}
-			}
-			old := migrate.NewMigrator(db, before)
-			if err := old.Init(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := old.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedBefore(t, databaseURL(t), "20261202000001")
 			now := "2026-12-02T00:00:00Z"
 			for _, st := range []struct {
 				query string
