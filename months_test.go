@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"reflect"
 	"testing"
 	"time"
@@ -196,24 +195,7 @@ func TestImportedMonthsWaitForStaff(t *testing.T) {
 		s.exchange("ann@imported.example", "nov@imported.example", utc(t, "2026-11-05 09:00"), utc(t, "2026-11-05 09:30"))
 		clock.Set(utc(t, "2026-12-02 00:00"))
 
-		db := s.App.Store.DB()
-		if err := jobs.Migrate(t.Context(), db, databaseURL); err != nil {
-			t.Fatal(err)
-		}
-		r, err := jobs.New(t.Context(), db, jobs.Options{DatabaseURL: databaseURL, Tasks: tasks{app: s.App, log: s.App.Log}, Log: s.App.Log, Every: jobs.MinEvery})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := r.Stop(ctx); err != nil {
-				t.Errorf("stop jobs: %v", err)
-			}
-		})
+		startJobs(t, s, databaseURL, 1)
 		deadline := time.Now().Add(60 * time.Second)
 		for countRows(t, s, "sla_months", "subscription_id = ? AND month = ?", f.SubscriptionID, "2026-11") == 0 {
 			if time.Now().After(deadline) {

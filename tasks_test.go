@@ -21,28 +21,7 @@ func TestJobsCreditDueMonthsOnce(t *testing.T) {
 		s.mustIngest(email{From: "bob@support.vendor.test", Subject: "Re: Export fails", MessageID: "job-2@support.vendor.test", InReplyTo: "job-1@late.example", Received: utc(t, "2026-11-04 10:01")})
 		clock.Set(utc(t, "2026-12-02 00:00"))
 
-		db := s.App.Store.DB()
-		if err := jobs.Migrate(t.Context(), db, databaseURL); err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			r, err := jobs.New(t.Context(), db, jobs.Options{
-				DatabaseURL: databaseURL, Tasks: tasks{app: s.App, log: s.App.Log}, Log: s.App.Log, Every: jobs.MinEvery,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				if err := r.Stop(ctx); err != nil {
-					t.Errorf("stop jobs: %v", err)
-				}
-			})
-		}
+		startJobs(t, s, databaseURL, 2)
 
 		// Until the month is frozen; then a few more sweeps find nothing due.
 		deadline := time.Now().Add(60 * time.Second)
@@ -60,6 +39,34 @@ func TestJobsCreditDueMonthsOnce(t *testing.T) {
 			t.Fatalf("balance = %d, want 80000", got)
 		}
 	})
+}
+
+// startJobs starts n job runners over the server's database, as n replicas
+// would, sweeping every jobs.MinEvery; they stop when the test ends.
+func startJobs(t *testing.T, s *testServer, databaseURL string, n int) {
+	t.Helper()
+	db := s.App.Store.DB()
+	if err := jobs.Migrate(t.Context(), db, databaseURL); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		r, err := jobs.New(t.Context(), db, jobs.Options{
+			DatabaseURL: databaseURL, Tasks: tasks{app: s.App, log: s.App.Log}, Log: s.App.Log, Every: jobs.MinEvery,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := r.Stop(ctx); err != nil {
+				t.Errorf("stop jobs: %v", err)
+			}
+		})
+	}
 }
 
 // countRows counts the rows of table that match where.
