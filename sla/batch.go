@@ -36,62 +36,22 @@ func FinalReport(cal *bizhours.Calendar, life Life, month string, stopped Stoppe
 	if err != nil {
 		return MonthReport{}, err
 	}
-	at := cutoff
 	r := MonthReport{Month: month, Final: true, TicketsReceived: ticketsReceived}
 	r.FirstResponses = stopped.FirstResponses
 	r.FirstResponsesMissed = stopped.FirstResponsesOver
 	r.FirstResponsesMet = stopped.FirstResponses - stopped.FirstResponsesOver
 	r.FollowUps = stopped.FollowUps
-	var (
-		firstMissed                     = stopped.FirstResponsesOver > 0
-		followOverdue                   bool
-		answered, running, byResolution = stopped.FirstResponses, 0, stopped.FirstResponsesByResolution
-		firstSum                        = stopped.FirstResponseBusiness
-		followSum, followCap            = stopped.FollowUpBusiness, stopped.FollowUpTargets
-	)
+	t := tally{
+		firstMissed:  stopped.FirstResponsesOver > 0,
+		answered:     stopped.FirstResponses,
+		byResolution: stopped.FirstResponsesByResolution,
+		firstSum:     stopped.FirstResponseBusiness,
+		followSum:    stopped.FollowUpBusiness,
+		followCap:    stopped.FollowUpTargets,
+	}
 	for _, c := range open {
-		if c.Month != month || c.StartedAt.After(at) || !life.Active(c.StartedAt) {
-			continue
-		}
-		elapsed := c.Elapsed(cal, at)
-		isStopped := !c.Running() && !c.StoppedAt.After(at)
-		// A clock without an answer at its target has missed it.
-		missed := elapsed > c.Target || (!isStopped && elapsed >= c.Target)
-		switch c.Kind {
-		case FirstResponse:
-			r.FirstResponses++
-			if isStopped {
-				answered++
-				firstSum += elapsed
-				if c.StoppedBy == StoppedByResolution {
-					byResolution++
-				}
-			} else {
-				running++
-			}
-			if missed {
-				firstMissed = true
-				r.FirstResponsesMissed++
-			} else {
-				r.FirstResponsesMet++
-			}
-		case FollowUp:
-			r.FollowUps++
-			followSum += elapsed
-			followCap += c.Target
-			if !isStopped {
-				followOverdue = followOverdue || missed
-			}
-		}
+		t.add(cal, life, &r, c, cutoff)
 	}
-	r.FirstResponsesAnswered, r.FirstResponsesRunning, r.FirstResponsesByResolution = &answered, &running, &byResolution
-	r.AverageFirstResponse = average(firstSum, answered)
-	r.AverageFollowUp = average(followSum, r.FollowUps)
-	followOK := followSum < followCap || (followSum == followCap && !followOverdue)
-	r.Met = !firstMissed && followOK
-	r.Status = Breached
-	if r.Met {
-		r.Status = Met
-	}
+	t.finish(&r)
 	return r, nil
 }

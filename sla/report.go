@@ -176,69 +176,85 @@ func Report(cal *bizhours.Calendar, life Life, month string, clocks []Clock, ope
 			r.TicketsReceived++
 		}
 	}
-	var (
-		firstMissed, risk, followOverdue bool
-		answered, running, byResolution  int
-		firstSum, followSum, followCap   time.Duration
-	)
+	var t tally
 	for _, c := range clocks {
-		if c.Month != month || c.StartedAt.After(at) || !life.Active(c.StartedAt) {
-			continue
+		t.add(cal, life, &r, c, at)
+	}
+	t.finish(&r)
+	return r, nil
+}
+
+// tally is what a month report adds up from its clocks beyond the counts
+// it keeps in the report itself.
+type tally struct {
+	firstMissed, risk, followOverdue bool
+	answered, running, byResolution  int
+	firstSum, followSum, followCap   time.Duration
+}
+
+// add counts clock c into r as at at, when it started in r's month while
+// the subscription was active (others are ignored).
+func (t *tally) add(cal *bizhours.Calendar, life Life, r *MonthReport, c Clock, at time.Time) {
+	if c.Month != r.Month || c.StartedAt.After(at) || !life.Active(c.StartedAt) {
+		return
+	}
+	elapsed := c.Elapsed(cal, at)
+	stopped := !c.Running() && !c.StoppedAt.After(at)
+	// A clock without an answer at its target has missed it.
+	missed := elapsed > c.Target || (!stopped && elapsed >= c.Target)
+	left := c.Target - elapsed
+	switch c.Kind {
+	case FirstResponse:
+		r.FirstResponses++
+		if stopped {
+			t.answered++
+			t.firstSum += elapsed
+			if c.StoppedBy == StoppedByResolution {
+				t.byResolution++
+			}
+		} else {
+			t.running++
 		}
-		elapsed := c.Elapsed(cal, at)
-		stopped := !c.Running() && !c.StoppedAt.After(at)
-		// A clock without an answer at its target has missed it.
-		missed := elapsed > c.Target || (!stopped && elapsed >= c.Target)
-		left := c.Target - elapsed
-		switch c.Kind {
-		case FirstResponse:
-			r.FirstResponses++
-			if stopped {
-				answered++
-				firstSum += elapsed
-				if c.StoppedBy == StoppedByResolution {
-					byResolution++
-				}
-			} else {
-				running++
-			}
-			switch {
-			case missed:
-				firstMissed = true
-				r.FirstResponsesMissed++
-			case stopped || r.Final:
-				r.FirstResponsesMet++
-			case left < AtRiskWindow:
-				risk = true
-			}
-		case FollowUp:
-			r.FollowUps++
-			followSum += elapsed
-			followCap += c.Target
-			if !stopped {
-				followOverdue = followOverdue || missed
-				risk = risk || left < AtRiskWindow
-			}
+		switch {
+		case missed:
+			t.firstMissed = true
+			r.FirstResponsesMissed++
+		case stopped || r.Final:
+			r.FirstResponsesMet++
+		case left < AtRiskWindow:
+			t.risk = true
+		}
+	case FollowUp:
+		r.FollowUps++
+		t.followSum += elapsed
+		t.followCap += c.Target
+		if !stopped {
+			t.followOverdue = t.followOverdue || missed
+			t.risk = t.risk || left < AtRiskWindow
 		}
 	}
+}
+
+// finish sets r's sums, averages, verdict and status from t.
+func (t *tally) finish(r *MonthReport) {
+	answered, running, byResolution := t.answered, t.running, t.byResolution
 	r.FirstResponsesAnswered, r.FirstResponsesRunning, r.FirstResponsesByResolution = &answered, &running, &byResolution
-	r.AverageFirstResponse = average(firstSum, answered)
-	r.AverageFollowUp = average(followSum, r.FollowUps)
+	r.AverageFirstResponse = average(t.firstSum, t.answered)
+	r.AverageFollowUp = average(t.followSum, r.FollowUps)
 	// A follow-up running at its target counts as over it, so a sum that
 	// only reaches the cap through it is over the cap.
-	followOK := followSum < followCap || (followSum == followCap && !followOverdue)
-	r.Met = !firstMissed && followOK
+	followOK := t.followSum < t.followCap || (t.followSum == t.followCap && !t.followOverdue)
+	r.Met = !t.firstMissed && followOK
 	switch {
 	case r.Final && r.Met:
 		r.Status = Met
-	case r.Final, firstMissed:
+	case r.Final, t.firstMissed:
 		r.Status = Breached
-	case risk || !followOK:
+	case t.risk || !followOK:
 		r.Status = AtRisk
 	default:
 		r.Status = OnTrack
 	}
-	return r, nil
 }
 
 // average returns sum/n rounded to the nearest second (halves up), or nil
