@@ -136,7 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusUnauthorized, models.CodeUnauthenticated, "missing or invalid X-Signature")
 		return
 	}
-	msg, err := mail.Parse(raw)
+	res, err := h.Receive(r.Context(), raw, nil)
 	var perr *mail.ParseError
 	if errors.As(err, &perr) {
 		logging.For(r.Context(), h.Log).InfoContext(r.Context(), "inbound email refused", "reason", perr.Reason, "bytes", len(raw))
@@ -147,14 +147,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httperr.Error(w, r, h.Log, err)
 		return
 	}
-	res, err := h.Store.IngestEmail(r.Context(), h.Email(msg, len(raw)))
-	if err != nil {
-		httperr.Error(w, r, h.Log, err)
-		return
-	}
 	logging.For(r.Context(), h.Log).InfoContext(r.Context(), "inbound email",
 		"ticket_id", res.TicketID, "priority", res.Priority, "duplicate", res.Duplicate, "bytes", len(raw))
 	httperr.JSON(w, http.StatusOK, Response{TicketID: res.TicketID, Priority: res.Priority, Duplicate: res.Duplicate})
+}
+
+// Receive parses one raw message and ingests it: the one path every source
+// of mail takes (this endpoint, provider webhooks, mailbox connectors), so
+// parsing, direction, threading and duplicates are decided the same way.
+// also, when not nil, runs inside the ingestion's transaction (see
+// store.AlsoInTx). A message the parser refuses returns a *mail.ParseError
+// and stores nothing.
+func (h *Handler) Receive(ctx context.Context, raw []byte, also store.AlsoInTx) (models.IngestResult, error) {
+	msg, err := mail.Parse(raw)
+	if err != nil {
+		return models.IngestResult{}, err
+	}
+	return h.Store.IngestEmailWith(ctx, h.Email(msg, len(raw)), also)
 }
 
 // CodeBusy is the code of a 503: the server is receiving too much mail at

@@ -39,6 +39,20 @@ import (
 // ticket_updated event, delivered when the transaction commits; elsewhere
 // the event is published after the commit.
 func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models.IngestResult, error) {
+	return s.IngestEmailWith(ctx, in, nil)
+}
+
+// AlsoInTx is work a caller commits together with an ingested message, such
+// as a mail source's progress: it runs inside the ingestion's transaction
+// with the result (also for a duplicate), and an error from it rolls the
+// ingestion back.
+type AlsoInTx func(ctx context.Context, tx bun.IDB, res models.IngestResult) error
+
+// IngestEmailWith is IngestEmail that also runs also, when not nil, in the
+// same transaction, so what it writes is committed exactly when the message
+// is. When a concurrent copy of the message wins the race, also runs in a
+// transaction of its own after the duplicate is found.
+func (s *Store) IngestEmailWith(ctx context.Context, in models.InboundEmail, also AlsoInTx) (models.IngestResult, error) {
 	now := s.Now()
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = now
@@ -60,6 +74,9 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 	err := s.ingestTx(ctx, func(tx bun.Tx) error {
 		var err error
 		res, published, err = s.ingest(ctx, tx, in, now)
+		if err == nil && also != nil {
+			err = also(ctx, tx, res)
+		}
 		return err
 	})
 	if IsUniqueViolation(err) {
@@ -67,6 +84,9 @@ func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models
 		res, err = duplicateOf(ctx, s.db, in.MessageID)
 		if err == nil && !res.Duplicate {
 			err = errors.New("message id conflict without a stored message")
+		}
+		if err == nil && also != nil {
+			err = s.inTx(ctx, func(tx bun.Tx) error { return also(ctx, tx, res) })
 		}
 		published = false
 	}
