@@ -145,6 +145,16 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 	}
 	cfg.JWT.Issuer = getenv("PS_JWT_ISSUER")
 	cfg.JWT.Audience = getenv("PS_JWT_AUDIENCE")
+	if s := getenv("PS_JWT_CACHE_SIZE"); s != "" {
+		switch n, err := strconv.Atoi(s); {
+		case err != nil || n < 0 || n > 1_000_000:
+			bad("PS_JWT_CACHE_SIZE", "%q is not a whole number from 0 (off) to 1000000", s)
+		case n == 0:
+			cfg.JWT.CacheSize = -1
+		default:
+			cfg.JWT.CacheSize = n
+		}
+	}
 	if cfg.Production {
 		if cfg.JWT.HS256Secret == nil && cfg.JWT.PublicKeyPEM == nil {
 			bad("PS_JWT_PUBLIC_KEY", "production needs a token key: PS_JWT_PUBLIC_KEY, PS_JWT_PUBLIC_KEY_FILE or PS_JWT_HS256_SECRET")

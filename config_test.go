@@ -332,3 +332,18 @@ func TestLoadConfigDBPool(t *testing.T) {
 		}
 	})
 }
+
+func TestLoadConfigJWTCacheSize(t *testing.T) {
+	for env, want := range map[string]int{"": 0, "100": 100, "0": -1} {
+		cfg, errs := LoadConfig(envOf(map[string]string{"PS_JWT_CACHE_SIZE": env}))
+		if len(errs) > 0 || cfg.JWT.CacheSize != want {
+			t.Errorf("PS_JWT_CACHE_SIZE=%q: CacheSize %d, errors %v; want %d", env, cfg.JWT.CacheSize, errs, want)
+		}
+	}
+	for _, bad := range []string{"-1", "many", "1000001"} {
+		_, errs := LoadConfig(envOf(map[string]string{"PS_JWT_CACHE_SIZE": bad}))
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "PS_JWT_CACHE_SIZE:") {
+			t.Errorf("PS_JWT_CACHE_SIZE=%q: errors %v, want one about it", bad, errs)
+		}
+	}
+}

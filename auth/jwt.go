@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/prioritysupport/backend/models"
 )
@@ -54,6 +56,12 @@ type Config struct {
 	// Leeway is the clock skew allowed on exp, nbf and iat; zero means
 	// DefaultLeeway. It must not be negative.
 	Leeway time.Duration
+	// CacheSize is how many verified tokens are remembered, so a client
+	// sending the same token again skips decoding and the signature check
+	// until the token's own validity window ends: zero means
+	// DefaultCacheSize, a negative value turns the cache off. Entries are
+	// keyed by the token's SHA-256, and only tokens that passed are kept.
+	CacheSize int
 }
 
 // Verifier checks compact JWTs against one key and one algorithm. It is safe
@@ -62,7 +70,26 @@ type Verifier struct {
 	method jwt.SigningMethod
 	key    any
 	parser *jwt.Parser
+	leeway time.Duration
+	// now is the clock of the time checks, the cache's included.
+	now func() time.Time
+	// verified remembers tokens that passed, by digest, with the window in
+	// which they stay valid; nil when Config.CacheSize is negative.
+	verified *lru.Cache[[sha256.Size]byte, verifiedToken]
 }
+
+// verifiedToken is a token that passed Verify: its caller, and the times
+// between which the same verdict holds (nbf and iat less the leeway, exp
+// plus the leeway).
+type verifiedToken struct {
+	caller     Caller
+	validFrom  time.Time
+	validUntil time.Time
+}
+
+// DefaultCacheSize is how many verified tokens a Verifier remembers when
+// Config.CacheSize is zero.
+const DefaultCacheSize = 4096
 
 // NewVerifier returns a Verifier for cfg. The algorithm is pinned from the
 // key: HS256 for a secret, RS256 for an RSA public key, ES256 for a P-256
@@ -84,7 +111,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		leeway = DefaultLeeway
 	}
 
-	v := &Verifier{}
+	v := &Verifier{now: time.Now}
 	if hasSecret {
 		if len(cfg.HS256Secret) < MinHS256SecretBytes {
 			return nil, fmt.Errorf("new verifier: hs256 secret is %d bytes, need at least %d", len(cfg.HS256Secret), MinHS256SecretBytes)
@@ -111,6 +138,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
 		jwt.WithStrictDecoding(),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
@@ -119,6 +147,14 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
 	v.parser = jwt.NewParser(opts...)
+	v.leeway = leeway
+	size := cfg.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	if size > 0 {
+		v.verified, _ = lru.New[[sha256.Size]byte, verifiedToken](size)
+	}
 	return v, nil
 }
 
@@ -152,14 +188,49 @@ func (v *Verifier) Verify(token string) (Caller, error) {
 	if token == "" {
 		return Caller{}, unauthenticated("invalid token")
 	}
+	var digest [sha256.Size]byte
+	if v.verified != nil {
+		digest = sha256.Sum256([]byte(token))
+		if hit, ok := v.verified.Get(digest); ok {
+			if now := v.now(); !now.Before(hit.validFrom) && now.Before(hit.validUntil) {
+				return hit.caller.clone(), nil
+			}
+			// Out of its window: verified afresh, for the right refusal.
+			v.verified.Remove(digest)
+		}
+	}
+	c, claims, err := v.verify(token)
+	if err != nil {
+		return Caller{}, err
+	}
+	if v.verified != nil {
+		hit := verifiedToken{caller: c.clone(), validUntil: claims.ExpiresAt.Add(v.leeway)}
+		for _, t := range []*jwt.NumericDate{claims.NotBefore, claims.IssuedAt} {
+			if t != nil && t.Add(-v.leeway).After(hit.validFrom) {
+				hit.validFrom = t.Add(-v.leeway)
+			}
+		}
+		v.verified.Add(digest, hit)
+	}
+	return c, nil
+}
 
+// clone returns c with its own copy of the roles, so a remembered caller is
+// never changed through a returned one.
+func (c Caller) clone() Caller {
+	c.Roles = slices.Clone(c.Roles)
+	return c
+}
+
+// verify is Verify without the cache: it decodes and checks token.
+func (v *Verifier) verify(token string) (Caller, tokenClaims, error) {
 	var claims tokenClaims
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.keyFunc); err != nil {
-		return Caller{}, unauthenticated(refusalReason(err))
+		return Caller{}, claims, unauthenticated(refusalReason(err))
 	}
 
 	if strings.TrimSpace(claims.Subject) == "" {
-		return Caller{}, unauthenticated("token lacks sub")
+		return Caller{}, claims, unauthenticated("token lacks sub")
 	}
 	c := Caller{Subject: claims.Subject, CustomerID: claims.CustomerID}
 	if claims.ExpiresAt != nil {
@@ -172,9 +243,9 @@ func (v *Verifier) Verify(token string) (Caller, error) {
 		}
 	}
 	if c.Has(RoleCustomer) && strings.TrimSpace(c.CustomerID) == "" {
-		return Caller{}, unauthenticated("token lacks customer_id")
+		return Caller{}, claims, unauthenticated("token lacks customer_id")
 	}
-	return c, nil
+	return c, claims, nil
 }
 
 // keyFunc hands the parser the Verifier's key, refusing any other algorithm

@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -145,25 +146,39 @@ func (l *Loaders) PrimeTicketPage(p *store.TicketPage) {
 }
 
 // Middleware puts a fresh loader set into each request's context; a
-// websocket upgrade gets one without caches.
+// websocket upgrade gets one without caches. The set is built on its first
+// use, so a request that loads nothing in batches (a point read) pays for
+// no loaders.
 func Middleware(src Sources, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			l := New(src, wait)
+			newSet := New
 			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-				l = NewUncached(src, wait)
+				newSet = NewUncached
 			}
-			next.ServeHTTP(w, r.WithContext(With(r.Context(), l)))
+			lz := &lazy{build: func() *Loaders { return newSet(src, wait) }}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, lz)))
 		})
 	}
 }
 
+// lazy is a request's loader set, built once when first asked for.
+type lazy struct {
+	once  sync.Once
+	build func() *Loaders
+	set   *Loaders
+}
+
 // With returns ctx carrying l.
 func With(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
+	lz := &lazy{set: l}
+	lz.once.Do(func() {})
+	return context.WithValue(ctx, ctxKey{}, lz)
 }
 
 // For returns the loader set of the request ctx belongs to.
 func For(ctx context.Context) *Loaders {
-	return ctx.Value(ctxKey{}).(*Loaders)
+	lz := ctx.Value(ctxKey{}).(*lazy)
+	lz.once.Do(func() { lz.set = lz.build() })
+	return lz.set
 }
