@@ -42,11 +42,11 @@ import (
 // change that allocates per row or per field fails while run-to-run noise
 // does not:
 //
-//	P1 creditBalance      measured 438–448        budget 700
+//	P1 creditBalance      measured 302–307        budget 450
 //	P2 dashboard page     measured 17,700–18,300  budget 27,000
 //	P4 ingestion          measured 880–1,400      budget 2,000
 const (
-	p1AllocBudget = 700
+	p1AllocBudget = 450
 	p2AllocBudget = 27_000
 	p4AllocBudget = 2_000
 )
@@ -95,6 +95,9 @@ var perfDBs = struct {
 // TestMain runs the tests and benchmarks, then removes the perfdata
 // databases the benchmarks made.
 func TestMain(m *testing.M) {
+	// The collector settings the server runs with (main), so benchmarks
+	// measure what it does.
+	tuneGC(os.Getenv)
 	code := m.Run()
 	perfDBs.Lock()
 	for _, db := range perfDBs.m {
