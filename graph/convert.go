@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/prioritysupport/backend/auth"
-	"github.com/prioritysupport/backend/billing"
+	"github.com/prioritysupport/backend/graph/loaders"
 	"github.com/prioritysupport/backend/graph/model"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
@@ -46,12 +48,9 @@ func optString(s string) *string {
 
 // customerConnection returns the Relay connection of a page of customers.
 func customerConnection(p *store.CustomerPage) *model.CustomerConnection {
-	conn := &model.CustomerConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount}
+	conn := &model.CustomerConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, false), TotalCount: p.TotalCount}
 	for i, c := range p.Customers {
 		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: p.Cursors[i], Node: c})
-	}
-	if n := len(p.Cursors); n > 0 {
-		conn.PageInfo.EndCursor = &p.Cursors[n-1]
 	}
 	if conn.Edges == nil {
 		conn.Edges = []*model.CustomerEdge{}
@@ -61,13 +60,61 @@ func customerConnection(p *store.CustomerPage) *model.CustomerConnection {
 
 // creditConnection returns the Relay connection of a page of ledger
 // entries.
-func creditConnection(p *billing.EntryPage) *model.CreditEntryConnection {
-	conn := &model.CreditEntryConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount, Edges: []*model.CreditEntryEdge{}}
+func creditConnection(p *store.CreditEntryPage) *model.CreditEntryConnection {
+	conn := &model.CreditEntryConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, p.HasPreviousPage), TotalCount: p.TotalCount, Edges: []*model.CreditEntryEdge{}}
 	for i, e := range p.Entries {
 		conn.Edges = append(conn.Edges, &model.CreditEntryEdge{Cursor: p.Cursors[i], Node: e})
 	}
-	if n := len(p.Cursors); n > 0 {
-		conn.PageInfo.EndCursor = &p.Cursors[n-1]
+	return conn
+}
+
+// pageInfo returns the PageInfo of a page whose items have cursors.
+func pageInfo(cursors []string, hasNext, hasPrevious bool) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrevious}
+	if n := len(cursors); n > 0 {
+		info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
+	}
+	return info
+}
+
+// span returns the store's page request of a connection's arguments.
+func span(first *int, after *string, last *int, before *string) store.Span {
+	return store.Span{First: deref(first), After: deref(after), Last: deref(last), Before: deref(before)}
+}
+
+// ticketSearch returns the store's search of a GraphQL ticket filter and
+// order.
+func ticketSearch(f *model.TicketFilter, o *model.TicketOrder) store.TicketSearch {
+	q := store.TicketSearch{Filter: ticketFilter(f)}
+	if f != nil {
+		q.CustomerID, q.Text = deref(f.CustomerID), deref(f.Search)
+		q.LastFrom, q.LastTo = deref(f.LastMessageFrom), deref(f.LastMessageTo)
+		q.Breached, q.AtRisk, q.Running, q.Statuses = f.Breached, f.AtRisk, f.Running, f.SLAStatus
+	}
+	if o != nil {
+		q.Order = store.TicketOrder{Field: store.TicketOrderField(o.Field), Asc: o.Direction == model.OrderDirectionAsc}
+	}
+	return q
+}
+
+// messageConnection returns the Relay connection of a window of a
+// ticket's messages.
+func messageConnection(w *store.Window[*models.Message]) *model.TicketMessageConnection {
+	conn := &model.TicketMessageConnection{PageInfo: pageInfo(w.Cursors, w.HasNextPage, w.HasPreviousPage), TotalCount: w.TotalCount,
+		Edges: make([]*model.TicketMessageEdge, len(w.Items))}
+	for i, m := range w.Items {
+		conn.Edges[i] = &model.TicketMessageEdge{Cursor: w.Cursors[i], Node: m}
+	}
+	return conn
+}
+
+// settlementConnection returns the Relay connection of a window of a
+// customer's settlements.
+func settlementConnection(w *store.Window[*models.Settlement]) *model.SettlementConnection {
+	conn := &model.SettlementConnection{PageInfo: pageInfo(w.Cursors, w.HasNextPage, w.HasPreviousPage), TotalCount: w.TotalCount,
+		Edges: make([]*model.SettlementEdge, len(w.Items))}
+	for i, st := range w.Items {
+		conn.Edges[i] = &model.SettlementEdge{Cursor: w.Cursors[i], Node: st}
 	}
 	return conn
 }
@@ -114,15 +161,12 @@ func ticketFilter(f *model.TicketFilter) models.TicketFilter {
 
 // ticketConnection returns the Relay connection of a page of tickets.
 func ticketConnection(p *store.TicketPage) *model.TicketConnection {
-	conn := &model.TicketConnection{PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}, TotalCount: p.TotalCount,
+	conn := &model.TicketConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, p.HasPreviousPage), TotalCount: p.TotalCount,
 		Edges: make([]*model.TicketEdge, len(p.Tickets))}
 	edges := make([]model.TicketEdge, len(p.Tickets))
 	for i, t := range p.Tickets {
 		edges[i] = model.TicketEdge{Cursor: p.Cursors[i], Node: t}
 		conn.Edges[i] = &edges[i]
-	}
-	if n := len(p.Cursors); n > 0 {
-		conn.PageInfo.EndCursor = &p.Cursors[n-1]
 	}
 	return conn
 }
@@ -141,4 +185,39 @@ func alertStream(in <-chan *store.SLAAlert) <-chan *model.SLAAlert {
 		}
 	}()
 	return out
+}
+
+// ticketPage returns one page of the tickets q finds, read with what the
+// query selects beside them, the loaders primed with it.
+func (r *Resolver) ticketPage(ctx context.Context, q store.TicketSearch, page store.Span) (*model.TicketConnection, error) {
+	p, err := r.Store.SearchTickets(ctx, q, page, ticketPageReads(ctx))
+	if err != nil {
+		return nil, err
+	}
+	loaders.For(ctx).PrimeTicketPage(p)
+	return ticketConnection(p), nil
+}
+
+// ticketPageReads is ticketReads that also reads what slaStatus needs (the
+// clocks and subscriptions of the page) when it is selected.
+func ticketPageReads(ctx context.Context) store.TicketReads {
+	reads := ticketReads(ctx)
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		doc := graphql.GetOperationContext(ctx).Doc
+		if selected(doc, selected(doc, fc.Field.Selections, "edges", "node"), "slaStatus") != nil {
+			reads.Clocks, reads.Subscriptions = true, true
+		}
+	}
+	return reads
+}
+
+// ownerTickets returns one page of the tickets of a customer or a
+// subscription through the request's loader, which reads the pages of all
+// the list's customers or subscriptions together.
+func ownerTickets(ctx context.Context, owner store.TicketOwner, id string, q store.TicketSearch, page store.Span) (*model.TicketConnection, error) {
+	p, err := loaders.For(ctx).TicketsByOwner.Load(ctx, loaders.NewTicketsKey(owner, id, loaders.TicketsSearch{Query: q, Span: page, Reads: ticketPageReads(ctx)}))
+	if err != nil {
+		return nil, err
+	}
+	return ticketConnection(p), nil
 }

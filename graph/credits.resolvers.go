@@ -15,6 +15,7 @@ import (
 	"github.com/prioritysupport/backend/graph/model"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/sla"
+	"github.com/prioritysupport/backend/store"
 )
 
 func (r *creditEntryResolver) Amount(ctx context.Context, obj *models.CreditEntry) (*models.Money, error) {
@@ -50,6 +51,18 @@ func (r *customerResolver) Settlements(ctx context.Context, obj *models.Customer
 	return sts, err
 }
 
+func (r *customerResolver) SettlementsConnection(ctx context.Context, obj *models.Customer, first *int, after *string, last *int, before *string) (*model.SettlementConnection, error) {
+	sts, err := loaders.For(ctx).SettlementsByCustomerID.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := store.WindowOf("settlements", sts, func(st *models.Settlement) string { return st.ID }, span(first, after, last, before))
+	if err != nil {
+		return nil, err
+	}
+	return settlementConnection(w), nil
+}
+
 func (r *mutationResolver) OptOutEarlyAccess(ctx context.Context, subscriptionID string) (*models.SupportSubscription, error) {
 	return r.Billing.OptOutEarlyAccess(ctx, subscriptionID)
 }
@@ -74,8 +87,8 @@ func (r *queryResolver) CreditBalance(ctx context.Context, customerID *string) (
 	return &m, nil
 }
 
-func (r *queryResolver) CreditLedger(ctx context.Context, customerID *string, first *int, after *string) (*model.CreditEntryConnection, error) {
-	p, err := r.Ledger.Entries(ctx, deref(customerID), deref(first), deref(after))
+func (r *queryResolver) CreditLedger(ctx context.Context, customerID *string, first *int, after *string, last *int, before *string) (*model.CreditEntryConnection, error) {
+	p, err := r.Store.CreditEntries(ctx, deref(customerID), span(first, after, last, before))
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,29 @@ func (r *queryResolver) SupportSubscription(ctx context.Context, id string) (*mo
 	return r.Store.FindSubscription(ctx, id)
 }
 
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	nodes, err := r.Store.Nodes(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return nodes[0], nil
+}
+
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	if len(ids) > store.MaxPageSize {
+		return nil, models.Errorf(models.CodeBadUserInput, "nodes takes at most %d ids; %d were given", store.MaxPageSize, len(ids))
+	}
+	nodes, err := r.Store.Nodes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Node, len(nodes))
+	for i, n := range nodes {
+		out[i] = n
+	}
+	return out, nil
+}
+
 func (r *subscriptionStatusChangeResolver) From(ctx context.Context, obj *models.SubscriptionStatusChange) (*models.SubscriptionStatus, error) {
 	if obj.FromStatus == "" {
 		return nil, nil

@@ -17,6 +17,10 @@ import (
 	"github.com/prioritysupport/backend/store"
 )
 
+func (r *customerResolver) Tickets(ctx context.Context, obj *models.Customer, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
+	return ownerTickets(ctx, store.ByCustomer, obj.ID, ticketSearch(filter, orderBy), span(first, after, last, before))
+}
+
 func (r *mutationResolver) ResolveTicket(ctx context.Context, id string) (*models.Ticket, error) {
 	return r.Store.ResolveTicket(ctx, id)
 }
@@ -25,13 +29,8 @@ func (r *mutationResolver) ReopenTicket(ctx context.Context, id string) (*models
 	return r.Store.ReopenTicket(ctx, id)
 }
 
-func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string) (*model.TicketConnection, error) {
-	p, err := r.Store.FindTicketsWith(ctx, ticketFilter(filter), store.Page{First: deref(first), After: deref(after)}, ticketReads(ctx))
-	if err != nil {
-		return nil, err
-	}
-	loaders.For(ctx).PrimeTicketPage(p)
-	return ticketConnection(p), nil
+func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, last *int, before *string, orderBy *model.TicketOrder) (*model.TicketConnection, error) {
+	return r.ticketPage(ctx, ticketSearch(filter, orderBy), span(first, after, last, before))
 }
 
 func (r *queryResolver) Ticket(ctx context.Context, id string) (*models.Ticket, error) {
@@ -44,6 +43,15 @@ func (r *queryResolver) SLAReport(ctx context.Context, subscriptionID string, mo
 
 func (r *queryResolver) PriorityQueue(ctx context.Context, first *int) ([]*models.Ticket, error) {
 	return r.Store.PriorityQueue(ctx, deref(first))
+}
+
+func (r *queryResolver) PriorityQueueConnection(ctx context.Context, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
+	p, err := r.Store.PriorityQueuePage(ctx, span(first, after, last, before), ticketPageReads(ctx))
+	if err != nil {
+		return nil, err
+	}
+	loaders.For(ctx).PrimeTicketPage(p)
+	return ticketConnection(p), nil
 }
 
 func (r *slaClockResolver) Kind(ctx context.Context, obj *models.Clock) (sla.ClockKind, error) {
@@ -86,6 +94,10 @@ func (r *supportSubscriptionResolver) SLAHistory(ctx context.Context, obj *model
 	return pointers(reports), nil
 }
 
+func (r *supportSubscriptionResolver) Tickets(ctx context.Context, obj *models.SupportSubscription, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
+	return ownerTickets(ctx, store.BySubscription, obj.ID, ticketSearch(filter, orderBy), span(first, after, last, before))
+}
+
 func (r *ticketResolver) ResolvedAt(ctx context.Context, obj *models.Ticket) (*time.Time, error) {
 	return optTime(obj.ResolvedAt), nil
 }
@@ -121,8 +133,28 @@ func (r *ticketResolver) SLA(ctx context.Context, obj *models.Ticket) (*sla.Tick
 	return r.Store.TicketSLA(obj, s, rows)
 }
 
+func (r *ticketResolver) SLAStatus(ctx context.Context, obj *models.Ticket) (*sla.Status, error) {
+	st, err := r.SLA(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return store.SLAStatusOf(st), nil
+}
+
 func (r *ticketResolver) Messages(ctx context.Context, obj *models.Ticket) ([]*models.Message, error) {
 	return loaders.For(ctx).MessagesByTicketID.Load(ctx, obj.ID)
+}
+
+func (r *ticketResolver) MessagesConnection(ctx context.Context, obj *models.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error) {
+	msgs, err := loaders.For(ctx).MessagesByTicketID.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := store.WindowOf("messages", msgs, func(m *models.Message) string { return m.ID }, span(first, after, last, before))
+	if err != nil {
+		return nil, err
+	}
+	return messageConnection(w), nil
 }
 
 func (r *ticketResolver) Clocks(ctx context.Context, obj *models.Ticket) ([]*models.Clock, error) {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -37,6 +36,8 @@ type TicketPage struct {
 	Tickets     []*models.Ticket
 	Cursors     []string
 	HasNextPage bool
+	// HasPreviousPage says tickets come before the page (see Span).
+	HasPreviousPage bool
 	// TotalCount is the number of tickets that match, when counted.
 	TotalCount int
 	// Clocks holds, when loaded, the SLA clocks of each ticket of the page
@@ -77,74 +78,7 @@ func (s *Store) FindTickets(ctx context.Context, f models.TicketFilter, page Pag
 // state, customers and subscriptions costs a fixed number of queries, and
 // its fields need no batch of their own. It returns FindTickets' errors.
 func (s *Store) FindTicketsWith(ctx context.Context, f models.TicketFilter, page Page, reads TicketReads) (*TicketPage, error) {
-	scope, err := ReadScope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	size, err := page.size()
-	if err != nil {
-		return nil, err
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return nil, models.Errorf(models.CodeBadUserInput, "filter.from must be before filter.to")
-	}
-	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = scoped(q, "t.customer_id", scope)
-		if f.Status != "" {
-			q = q.Where("t.status = ?", f.Status)
-		}
-		if f.Priority != nil {
-			q = q.Where("t.priority = ?", *f.Priority)
-		}
-		if f.SubscriptionID != "" {
-			q = q.Where("t.subscription_id = ?", f.SubscriptionID)
-		}
-		if !f.From.IsZero() {
-			q = q.Where("t.opened_at >= ?", f.From.UTC())
-		}
-		if !f.To.IsZero() {
-			q = q.Where("t.opened_at < ?", f.To.UTC())
-		}
-		return q
-	}
-	total := 0
-	if reads.Total {
-		n, err := s.db.NewSelect().Model((*models.Ticket)(nil)).Apply(filter).Count(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("count tickets: %w", err)
-		}
-		total = int(n)
-	}
-	q := s.db.NewSelect().Model((*models.Ticket)(nil)).Column(ticketPageColumns...).Apply(filter).
-		OrderExpr("t.opened_at DESC, t.id DESC").Limit(int64(size) + 1)
-	if page.After != "" {
-		cur, err := decodeCursor(page.After)
-		if err != nil {
-			return nil, err
-		}
-		at, err := time.Parse(time.RFC3339Nano, cur.Key)
-		if err != nil {
-			return nil, models.Errorf(models.CodeBadUserInput, "after is not a valid cursor")
-		}
-		q = q.Where("(t.opened_at < ? OR (t.opened_at = ? AND t.id < ?))", at, at, cur.ID)
-	}
-	var rows []*models.Ticket
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("find tickets: %w", err)
-	}
-	p := &TicketPage{TotalCount: total}
-	if len(rows) > size {
-		rows, p.HasNextPage = rows[:size], true
-	}
-	p.Tickets = rows
-	p.Cursors = make([]string, len(rows))
-	for i, t := range rows {
-		p.Cursors[i] = encodeCursor(t.OpenedAt.UTC().Format(time.RFC3339Nano), t.ID)
-	}
-	if err := s.readTicketPage(ctx, scope, p, reads); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return s.SearchTickets(ctx, TicketSearch{Filter: f}, Span{First: page.First, After: page.After}, reads)
 }
 
 // ticketPageColumns are the ticket columns a page shows: not the queue's

@@ -177,14 +177,14 @@ func (ec *executionContext) _CreditEntry_month(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+			return ec.marshalOMonth2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntry_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntry", field, true, true, "String")
+	return graphql.NewScalarFieldContext("CreditEntry", field, true, true, "Month")
 }
 
 func (ec *executionContext) _CreditEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditEntry) (ret graphql.Marshaler) {
@@ -591,6 +591,148 @@ func (ec *executionContext) fieldContext_Settlement_updatedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Settlement", field, false, false, "Time")
 }
 
+func (ec *executionContext) _SettlementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SettlementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettlementConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SettlementEdge) graphql.Marshaler {
+			return ec.marshalNSettlementEdge2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSettlementEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettlementConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettlementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettlementEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettlementConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SettlementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettlementConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettlementConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettlementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettlementConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SettlementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettlementConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettlementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettlementConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SettlementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SettlementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettlementEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettlementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettlementEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SettlementEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SettlementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettlementEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Settlement) graphql.Marshaler {
+			return ec.marshalNSettlement2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettlementEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettlementEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Settlement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -603,7 +745,7 @@ func (ec *executionContext) fieldContext_Settlement_updatedAt(_ context.Context,
 
 // region    **************************** object.gotpl ****************************
 
-var creditEntryImplementors = []string{"CreditEntry"}
+var creditEntryImplementors = []string{"CreditEntry", "Node"}
 
 func (ec *executionContext) _CreditEntry(ctx context.Context, sel ast.SelectionSet, obj *models.CreditEntry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditEntryImplementors)
@@ -750,7 +892,7 @@ func (ec *executionContext) _CreditEntryEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-var settlementImplementors = []string{"Settlement"}
+var settlementImplementors = []string{"Settlement", "Node"}
 
 func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSet, obj *models.Settlement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, settlementImplementors)
@@ -813,6 +955,87 @@ func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = ec._Settlement_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var settlementConnectionImplementors = []string{"SettlementConnection"}
+
+func (ec *executionContext) _SettlementConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SettlementConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settlementConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettlementConnection")
+		case "edges":
+			out.Values[i] = ec._SettlementConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SettlementConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SettlementConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var settlementEdgeImplementors = []string{"SettlementEdge"}
+
+func (ec *executionContext) _SettlementEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SettlementEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settlementEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettlementEdge")
+		case "cursor":
+			out.Values[i] = ec._SettlementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SettlementEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -927,6 +1150,38 @@ func (ec *executionContext) marshalNSettlement2ᚖgithubᚗcomᚋprioritysupport
 		return graphql.Null
 	}
 	return ec._Settlement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSettlementConnection2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSettlementConnection(ctx context.Context, sel ast.SelectionSet, v *model.SettlementConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SettlementConnection!")
+		return graphql.Null
+	}
+	return ec._SettlementConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSettlementEdge2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSettlementEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SettlementEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSettlementEdge2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSettlementEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSettlementEdge2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSettlementEdge(ctx context.Context, sel ast.SelectionSet, v *model.SettlementEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SettlementEdge!")
+		return graphql.Null
+	}
+	return ec._SettlementEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSettlementKind2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSettlementKind(ctx context.Context, v any) (models.SettlementKind, error) {

@@ -26,6 +26,7 @@ type ResolverRoot interface {
 	CreditEntry() CreditEntryResolver
 	Customer() CustomerResolver
 	License() LicenseResolver
+	MailSource() MailSourceResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Settlement() SettlementResolver
@@ -66,15 +67,19 @@ type ComplexityRoot struct {
 	}
 
 	Customer struct {
-		ClosedAt             func(childComplexity int) int
-		CreatedAt            func(childComplexity int) int
-		CreditBalance        func(childComplexity int) int
-		ID                   func(childComplexity int) int
-		Licenses             func(childComplexity int) int
-		Name                 func(childComplexity int) int
-		Settlements          func(childComplexity int) int
-		StripeCustomerID     func(childComplexity int) int
-		SupportSubscriptions func(childComplexity int) int
+		ClosedAt              func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		CreditBalance         func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Licenses              func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		SLAMonth              func(childComplexity int, month string) int
+		SLASummary            func(childComplexity int, from string, to string) int
+		Settlements           func(childComplexity int) int
+		SettlementsConnection func(childComplexity int, first *int, after *string, last *int, before *string) int
+		StripeCustomerID      func(childComplexity int) int
+		SupportSubscriptions  func(childComplexity int) int
+		Tickets               func(childComplexity int, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) int
 	}
 
 	CustomerConnection struct {
@@ -88,6 +93,40 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CustomerSlaMonth struct {
+		AverageFirstResponse   func(childComplexity int) int
+		AverageFollowUp        func(childComplexity int) int
+		CreditEarned           func(childComplexity int) int
+		Final                  func(childComplexity int) int
+		FirstResponses         func(childComplexity int) int
+		FirstResponsesAnswered func(childComplexity int) int
+		FirstResponsesMet      func(childComplexity int) int
+		FirstResponsesMissed   func(childComplexity int) int
+		FirstResponsesRunning  func(childComplexity int) int
+		FollowUps              func(childComplexity int) int
+		Met                    func(childComplexity int) int
+		Month                  func(childComplexity int) int
+		Reports                func(childComplexity int) int
+		Status                 func(childComplexity int) int
+		TicketsReceived        func(childComplexity int) int
+	}
+
+	CustomerSlaSummary struct {
+		AverageFirstResponse func(childComplexity int) int
+		AverageFollowUp      func(childComplexity int) int
+		CreditEarned         func(childComplexity int) int
+		FirstResponses       func(childComplexity int) int
+		FirstResponsesMet    func(childComplexity int) int
+		FirstResponsesMissed func(childComplexity int) int
+		FollowUps            func(childComplexity int) int
+		From                 func(childComplexity int) int
+		Months               func(childComplexity int) int
+		MonthsBreached       func(childComplexity int) int
+		MonthsMet            func(childComplexity int) int
+		TicketsReceived      func(childComplexity int) int
+		To                   func(childComplexity int) int
+	}
+
 	License struct {
 		ID         func(childComplexity int) int
 		Key        func(childComplexity int) int
@@ -95,6 +134,23 @@ type ComplexityRoot struct {
 		Valid      func(childComplexity int) int
 		ValidFrom  func(childComplexity int) int
 		ValidUntil func(childComplexity int) int
+	}
+
+	MailSource struct {
+		LagSeconds    func(childComplexity int) int
+		LastIntakeAt  func(childComplexity int) int
+		LastMessageAt func(childComplexity int) int
+		LastRefusedAt func(childComplexity int) int
+		Refusals      func(childComplexity int) int
+		Refused       func(childComplexity int) int
+		Source        func(childComplexity int) int
+		Taken         func(childComplexity int) int
+	}
+
+	MailSourceRefusal struct {
+		Reason    func(childComplexity int) int
+		Ref       func(childComplexity int) int
+		RefusedAt func(childComplexity int) int
 	}
 
 	Money struct {
@@ -117,21 +173,27 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Query struct {
-		CreditBalance       func(childComplexity int, customerID *string) int
-		CreditLedger        func(childComplexity int, customerID *string, first *int, after *string) int
-		Customer            func(childComplexity int, id string) int
-		Customers           func(childComplexity int, search *string, first *int, after *string) int
-		PriorityQueue       func(childComplexity int, first *int) int
-		SLAReport           func(childComplexity int, subscriptionID string, month string) int
-		SupportSubscription func(childComplexity int, id string) int
-		Ticket              func(childComplexity int, id string) int
-		Tickets             func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
-		Viewer              func(childComplexity int) int
+		CreditBalance           func(childComplexity int, customerID *string) int
+		CreditLedger            func(childComplexity int, customerID *string, first *int, after *string, last *int, before *string) int
+		Customer                func(childComplexity int, id string) int
+		Customers               func(childComplexity int, search *string, first *int, after *string) int
+		MailSources             func(childComplexity int) int
+		Node                    func(childComplexity int, id string) int
+		Nodes                   func(childComplexity int, ids []string) int
+		PriorityQueue           func(childComplexity int, first *int) int
+		PriorityQueueConnection func(childComplexity int, first *int, after *string, last *int, before *string) int
+		SLAReport               func(childComplexity int, subscriptionID string, month string) int
+		SupportSubscription     func(childComplexity int, id string) int
+		Ticket                  func(childComplexity int, id string) int
+		Tickets                 func(childComplexity int, filter *model.TicketFilter, first *int, after *string, last *int, before *string, orderBy *model.TicketOrder) int
+		Viewer                  func(childComplexity int) int
 	}
 
 	Settlement struct {
@@ -145,6 +207,17 @@ type ComplexityRoot struct {
 		StripeID  func(childComplexity int) int
 		Target    func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	SettlementConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SettlementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SlaAlert struct {
@@ -216,22 +289,25 @@ type ComplexityRoot struct {
 		StartsAt                   func(childComplexity int) int
 		Status                     func(childComplexity int) int
 		StatusHistory              func(childComplexity int) int
+		Tickets                    func(childComplexity int, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) int
 	}
 
 	Ticket struct {
-		Clocks         func(childComplexity int) int
-		Customer       func(childComplexity int) int
-		ID             func(childComplexity int) int
-		LastMessageAt  func(childComplexity int) int
-		Messages       func(childComplexity int) int
-		OpenedAt       func(childComplexity int) int
-		Priority       func(childComplexity int) int
-		RequesterEmail func(childComplexity int) int
-		ResolvedAt     func(childComplexity int) int
-		SLA            func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Subject        func(childComplexity int) int
-		Subscription   func(childComplexity int) int
+		Clocks             func(childComplexity int) int
+		Customer           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LastMessageAt      func(childComplexity int) int
+		Messages           func(childComplexity int) int
+		MessagesConnection func(childComplexity int, first *int, after *string, last *int, before *string) int
+		OpenedAt           func(childComplexity int) int
+		Priority           func(childComplexity int) int
+		RequesterEmail     func(childComplexity int) int
+		ResolvedAt         func(childComplexity int) int
+		SLA                func(childComplexity int) int
+		SLAStatus          func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Subject            func(childComplexity int) int
+		Subscription       func(childComplexity int) int
 	}
 
 	TicketConnection struct {
@@ -259,6 +335,17 @@ type ComplexityRoot struct {
 		SentAt      func(childComplexity int) int
 		Subject     func(childComplexity int) int
 		To          func(childComplexity int) int
+	}
+
+	TicketMessageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TicketMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	TicketSla struct {
@@ -402,12 +489,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Name(childComplexity), true
+	case "Customer.slaMonth":
+		if e.ComplexityRoot.Customer.SLAMonth == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_slaMonth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.SLAMonth(childComplexity, args["month"].(string)), true
+	case "Customer.slaSummary":
+		if e.ComplexityRoot.Customer.SLASummary == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_slaSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.SLASummary(childComplexity, args["from"].(string), args["to"].(string)), true
 	case "Customer.settlements":
 		if e.ComplexityRoot.Customer.Settlements == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.Settlements(childComplexity), true
+	case "Customer.settlementsConnection":
+		if e.ComplexityRoot.Customer.SettlementsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_settlementsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.SettlementsConnection(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Customer.stripeCustomerId":
 		if e.ComplexityRoot.Customer.StripeCustomerID == nil {
 			break
@@ -420,6 +540,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.SupportSubscriptions(childComplexity), true
+	case "Customer.tickets":
+		if e.ComplexityRoot.Customer.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["orderBy"].(*model.TicketOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "CustomerConnection.edges":
 		if e.ComplexityRoot.CustomerConnection.Edges == nil {
@@ -452,6 +583,176 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
+
+	case "CustomerSlaMonth.averageFirstResponseSeconds":
+		if e.ComplexityRoot.CustomerSlaMonth.AverageFirstResponse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.AverageFirstResponse(childComplexity), true
+	case "CustomerSlaMonth.averageFollowUpResponseSeconds":
+		if e.ComplexityRoot.CustomerSlaMonth.AverageFollowUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.AverageFollowUp(childComplexity), true
+	case "CustomerSlaMonth.creditEarned":
+		if e.ComplexityRoot.CustomerSlaMonth.CreditEarned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.CreditEarned(childComplexity), true
+	case "CustomerSlaMonth.final":
+		if e.ComplexityRoot.CustomerSlaMonth.Final == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.Final(childComplexity), true
+	case "CustomerSlaMonth.firstResponses":
+		if e.ComplexityRoot.CustomerSlaMonth.FirstResponses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.FirstResponses(childComplexity), true
+	case "CustomerSlaMonth.firstResponsesAnswered":
+		if e.ComplexityRoot.CustomerSlaMonth.FirstResponsesAnswered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.FirstResponsesAnswered(childComplexity), true
+	case "CustomerSlaMonth.firstResponsesMet":
+		if e.ComplexityRoot.CustomerSlaMonth.FirstResponsesMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.FirstResponsesMet(childComplexity), true
+	case "CustomerSlaMonth.firstResponsesMissed":
+		if e.ComplexityRoot.CustomerSlaMonth.FirstResponsesMissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.FirstResponsesMissed(childComplexity), true
+	case "CustomerSlaMonth.firstResponsesRunning":
+		if e.ComplexityRoot.CustomerSlaMonth.FirstResponsesRunning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.FirstResponsesRunning(childComplexity), true
+	case "CustomerSlaMonth.followUps":
+		if e.ComplexityRoot.CustomerSlaMonth.FollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.FollowUps(childComplexity), true
+	case "CustomerSlaMonth.met":
+		if e.ComplexityRoot.CustomerSlaMonth.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.Met(childComplexity), true
+	case "CustomerSlaMonth.month":
+		if e.ComplexityRoot.CustomerSlaMonth.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.Month(childComplexity), true
+	case "CustomerSlaMonth.reports":
+		if e.ComplexityRoot.CustomerSlaMonth.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.Reports(childComplexity), true
+	case "CustomerSlaMonth.status":
+		if e.ComplexityRoot.CustomerSlaMonth.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.Status(childComplexity), true
+	case "CustomerSlaMonth.ticketsReceived":
+		if e.ComplexityRoot.CustomerSlaMonth.TicketsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaMonth.TicketsReceived(childComplexity), true
+
+	case "CustomerSlaSummary.averageFirstResponseSeconds":
+		if e.ComplexityRoot.CustomerSlaSummary.AverageFirstResponse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.AverageFirstResponse(childComplexity), true
+	case "CustomerSlaSummary.averageFollowUpResponseSeconds":
+		if e.ComplexityRoot.CustomerSlaSummary.AverageFollowUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.AverageFollowUp(childComplexity), true
+	case "CustomerSlaSummary.creditEarned":
+		if e.ComplexityRoot.CustomerSlaSummary.CreditEarned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.CreditEarned(childComplexity), true
+	case "CustomerSlaSummary.firstResponses":
+		if e.ComplexityRoot.CustomerSlaSummary.FirstResponses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.FirstResponses(childComplexity), true
+	case "CustomerSlaSummary.firstResponsesMet":
+		if e.ComplexityRoot.CustomerSlaSummary.FirstResponsesMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.FirstResponsesMet(childComplexity), true
+	case "CustomerSlaSummary.firstResponsesMissed":
+		if e.ComplexityRoot.CustomerSlaSummary.FirstResponsesMissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.FirstResponsesMissed(childComplexity), true
+	case "CustomerSlaSummary.followUps":
+		if e.ComplexityRoot.CustomerSlaSummary.FollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.FollowUps(childComplexity), true
+	case "CustomerSlaSummary.from":
+		if e.ComplexityRoot.CustomerSlaSummary.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.From(childComplexity), true
+	case "CustomerSlaSummary.months":
+		if e.ComplexityRoot.CustomerSlaSummary.Months == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.Months(childComplexity), true
+	case "CustomerSlaSummary.monthsBreached":
+		if e.ComplexityRoot.CustomerSlaSummary.MonthsBreached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.MonthsBreached(childComplexity), true
+	case "CustomerSlaSummary.monthsMet":
+		if e.ComplexityRoot.CustomerSlaSummary.MonthsMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.MonthsMet(childComplexity), true
+	case "CustomerSlaSummary.ticketsReceived":
+		if e.ComplexityRoot.CustomerSlaSummary.TicketsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.TicketsReceived(childComplexity), true
+	case "CustomerSlaSummary.to":
+		if e.ComplexityRoot.CustomerSlaSummary.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSlaSummary.To(childComplexity), true
 
 	case "License.id":
 		if e.ComplexityRoot.License.ID == nil {
@@ -489,6 +790,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.ValidUntil(childComplexity), true
+
+	case "MailSource.lagSeconds":
+		if e.ComplexityRoot.MailSource.LagSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.LagSeconds(childComplexity), true
+	case "MailSource.lastIntakeAt":
+		if e.ComplexityRoot.MailSource.LastIntakeAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.LastIntakeAt(childComplexity), true
+	case "MailSource.lastMessageAt":
+		if e.ComplexityRoot.MailSource.LastMessageAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.LastMessageAt(childComplexity), true
+	case "MailSource.lastRefusedAt":
+		if e.ComplexityRoot.MailSource.LastRefusedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.LastRefusedAt(childComplexity), true
+	case "MailSource.recentRefusals":
+		if e.ComplexityRoot.MailSource.Refusals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.Refusals(childComplexity), true
+	case "MailSource.refused":
+		if e.ComplexityRoot.MailSource.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.Refused(childComplexity), true
+	case "MailSource.name":
+		if e.ComplexityRoot.MailSource.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.Source(childComplexity), true
+	case "MailSource.taken":
+		if e.ComplexityRoot.MailSource.Taken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSource.Taken(childComplexity), true
+
+	case "MailSourceRefusal.reason":
+		if e.ComplexityRoot.MailSourceRefusal.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSourceRefusal.Reason(childComplexity), true
+	case "MailSourceRefusal.ref":
+		if e.ComplexityRoot.MailSourceRefusal.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSourceRefusal.Ref(childComplexity), true
+	case "MailSourceRefusal.refusedAt":
+		if e.ComplexityRoot.MailSourceRefusal.RefusedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailSourceRefusal.RefusedAt(childComplexity), true
 
 	case "Money.cents":
 		if e.ComplexityRoot.Money.Cents == nil {
@@ -637,6 +1006,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Query.creditBalance":
 		if e.ComplexityRoot.Query.CreditBalance == nil {
@@ -659,7 +1040,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.CreditLedger(childComplexity, args["customerId"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.CreditLedger(childComplexity, args["customerId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -683,6 +1064,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.mailSources":
+		if e.ComplexityRoot.Query.MailSources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MailSources(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.priorityQueue":
 		if e.ComplexityRoot.Query.PriorityQueue == nil {
 			break
@@ -694,6 +1103,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PriorityQueue(childComplexity, args["first"].(*int)), true
+	case "Query.priorityQueueConnection":
+		if e.ComplexityRoot.Query.PriorityQueueConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_priorityQueueConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PriorityQueueConnection(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.slaReport":
 		if e.ComplexityRoot.Query.SLAReport == nil {
 			break
@@ -737,7 +1157,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].(*model.TicketOrder)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -805,6 +1225,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Settlement.UpdatedAt(childComplexity), true
+
+	case "SettlementConnection.edges":
+		if e.ComplexityRoot.SettlementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettlementConnection.Edges(childComplexity), true
+	case "SettlementConnection.pageInfo":
+		if e.ComplexityRoot.SettlementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettlementConnection.PageInfo(childComplexity), true
+	case "SettlementConnection.totalCount":
+		if e.ComplexityRoot.SettlementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettlementConnection.TotalCount(childComplexity), true
+
+	case "SettlementEdge.cursor":
+		if e.ComplexityRoot.SettlementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettlementEdge.Cursor(childComplexity), true
+	case "SettlementEdge.node":
+		if e.ComplexityRoot.SettlementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettlementEdge.Node(childComplexity), true
 
 	case "SlaAlert.at":
 		if e.ComplexityRoot.SlaAlert.At == nil {
@@ -1139,6 +1591,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportSubscription.StatusHistory(childComplexity), true
+	case "SupportSubscription.tickets":
+		if e.ComplexityRoot.SupportSubscription.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_SupportSubscription_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SupportSubscription.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["orderBy"].(*model.TicketOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Ticket.clocks":
 		if e.ComplexityRoot.Ticket.Clocks == nil {
@@ -1170,6 +1633,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Messages(childComplexity), true
+	case "Ticket.messagesConnection":
+		if e.ComplexityRoot.Ticket.MessagesConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Ticket_messagesConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Ticket.MessagesConnection(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Ticket.createdAt":
 		if e.ComplexityRoot.Ticket.OpenedAt == nil {
 			break
@@ -1200,6 +1674,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.SLA(childComplexity), true
+	case "Ticket.slaStatus":
+		if e.ComplexityRoot.Ticket.SLAStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.SLAStatus(childComplexity), true
 	case "Ticket.status":
 		if e.ComplexityRoot.Ticket.Status == nil {
 			break
@@ -1330,6 +1810,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketMessage.To(childComplexity), true
 
+	case "TicketMessageConnection.edges":
+		if e.ComplexityRoot.TicketMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageConnection.Edges(childComplexity), true
+	case "TicketMessageConnection.pageInfo":
+		if e.ComplexityRoot.TicketMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageConnection.PageInfo(childComplexity), true
+	case "TicketMessageConnection.totalCount":
+		if e.ComplexityRoot.TicketMessageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageConnection.TotalCount(childComplexity), true
+
+	case "TicketMessageEdge.cursor":
+		if e.ComplexityRoot.TicketMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageEdge.Cursor(childComplexity), true
+	case "TicketMessageEdge.node":
+		if e.ComplexityRoot.TicketMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageEdge.Node(childComplexity), true
+
 	case "TicketSla.breached":
 		if e.ComplexityRoot.TicketSla.Breached == nil {
 			break
@@ -1399,6 +1911,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateSupportSubscriptionInput", ec.unmarshalInputCreateSupportSubscriptionInput),
 			graphql.NewInputUnmarshaler("RecordLicenseInput", ec.unmarshalInputRecordLicenseInput),
 			graphql.NewInputUnmarshaler("TicketFilter", ec.unmarshalInputTicketFilter),
+			graphql.NewInputUnmarshaler("TicketOrder", ec.unmarshalInputTicketOrder),
 		)
 	}
 	first := true
@@ -1492,7 +2005,8 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/credits.graphqls", Input: `enum CreditKind {
+	{Name: "../schema/credits.graphqls", Input: `"Why a credit ledger entry was written."
+enum CreditKind {
   "A missed month's fee, credited."
   EARNED
   "Spent on a renewal invoice."
@@ -1504,29 +2018,42 @@ var sources = []*ast.Source{
 }
 
 "One append-only entry of a customer's credit ledger; amounts are signed (credits positive, debits negative)."
-type CreditEntry {
+type CreditEntry implements Node {
+  "The entry's globally unique, opaque id."
   id: ID!
+  "The signed amount: positive for credits, negative for debits."
   amount: Money!
+  "Why it was written."
   kind: CreditKind!
+  "The reason staff gave, for ADJUSTMENT entries."
   reason: String
   "What it settles: subscription-month:<id>:<YYYY-MM>, invoice:<id>, charge:<id> or adjustment:<id>."
   reference: String!
-  "For EARNED: the month it was earned for."
-  month: String
+  "For EARNED: the month it was earned for (YYYY-MM, the subscription's SLA time zone)."
+  month: Month
+  "When it was written."
   createdAt: Time!
 }
 
+"A ledger entry in a connection, with its cursor."
 type CreditEntryEdge {
+  "The opaque position of the entry in the ledger."
   cursor: String!
+  "The entry."
   node: CreditEntry!
 }
 
+"A page of a customer's credit ledger, newest first."
 type CreditEntryConnection {
+  "The entries of the page, in order."
   edges: [CreditEntryEdge!]!
+  "Where the page lies in the ledger."
   pageInfo: PageInfo!
+  "The number of the customer's entries, over all pages."
   totalCount: Int!
 }
 
+"What a settlement does in Stripe."
 enum SettlementKind {
   "Credit applied to a renewal invoice."
   INVOICE_CREDIT
@@ -1536,29 +2063,56 @@ enum SettlementKind {
   CREDIT_NOTE
 }
 
+"Whether Stripe has confirmed a settlement."
 enum SettlementStatus {
   "Not confirmed by Stripe yet; retried."
   PENDING
+  "Confirmed by Stripe."
   SETTLED
   "Stripe refused it for good; staff must look."
   FAILED
 }
 
 "Money moving through Stripe on the customer's behalf, and whether it has gone through."
-type Settlement {
+type Settlement implements Node {
+  "The settlement's globally unique, opaque id."
   id: ID!
+  "What it does in Stripe."
   kind: SettlementKind!
+  "Whether Stripe has confirmed it."
   status: SettlementStatus!
+  "The amount moved, positive."
   amount: Money!
   "The Stripe invoice or charge it applies to."
   target: String
   "The Stripe object that settled it (invoice item, refund, credit note); staff only."
   stripeId: String
+  "How many times Stripe was called for it."
   attempts: Int!
   "Stripe's reason for the last failure; staff only."
   lastError: String
+  "When it was recorded."
   createdAt: Time!
+  "When its status last changed."
   updatedAt: Time!
+}
+
+"A settlement in a connection, with its cursor."
+type SettlementEdge {
+  "The opaque position of the settlement in the list."
+  cursor: String!
+  "The settlement."
+  node: Settlement!
+}
+
+"A page of a customer's settlements, newest first."
+type SettlementConnection {
+  "The settlements of the page, in order."
+  edges: [SettlementEdge!]!
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+  "The number of the customer's settlements, over all pages."
+  totalCount: Int!
 }
 
 extend type Customer {
@@ -1566,8 +2120,19 @@ extend type Customer {
   creditBalance: Money!
   "When the account was closed, if it was."
   closedAt: Time
-  "Credits applied, refunds and credit notes through Stripe, newest first."
-  settlements: [Settlement!]!
+  "Credits applied, refunds and credit notes through Stripe, newest first. Every one at once: prefer settlementsConnection."
+  settlements: [Settlement!]! @deprecated(reason: "Use settlementsConnection, which pages.")
+  "Credits applied, refunds and credit notes through Stripe, newest first, in pages."
+  settlementsConnection(
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+  ): SettlementConnection!
 }
 
 extend type SlaMonthReport {
@@ -1576,17 +2141,28 @@ extend type SlaMonthReport {
 }
 
 extend type Query {
-  "A customer user may omit customerId: its own."
-  creditBalance(customerId: ID): Money!
-  "Newest first. A customer user may omit customerId: its own."
-  creditLedger(customerId: ID, first: Int, after: String): CreditEntryConnection!
+  "A customer's credit balance. A customer user may omit customerId: its own; staff must name one."
+  creditBalance("The customer's id; a customer user may omit it." customerId: ID): Money!
+  "A customer's credit ledger, newest first (by creation time, then id). A customer user may omit customerId: its own; staff must name one."
+  creditLedger(
+    "The customer's id; a customer user may omit it."
+    customerId: ID
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+  ): CreditEntryConnection!
 }
 
 extend type Mutation {
   "Ends an early-access subscription at once and refunds the unused part of the year pro rata by day (the owning customer, sales or admin)."
-  optOutEarlyAccess(subscriptionId: ID!): SupportSubscription!
+  optOutEarlyAccess("The early-access subscription's id." subscriptionId: ID!): SupportSubscription!
   "Ends the customer's subscriptions and refunds the remaining credit balance against past charges, newest first."
-  closeAccount(customerId: ID!): Customer! @hasRole(roles: [SALES, ADMIN])
+  closeAccount("The customer's id." customerId: ID!): Customer! @hasRole(roles: [SALES, ADMIN])
   """
   Finalises a month whose cutoff (end of month plus one business hour) has passed, idempotently, and
   credits the month's fee when the guarantee was missed. Admin only. The background jobs do this for every
@@ -1594,88 +2170,166 @@ extend type Mutation {
   which staff evaluate here once its mail is in. BAD_USER_INPUT for a month the subscription was not active
   in or that has not begun; CONFLICT before the cutoff.
   """
-  evaluateSlaMonth(subscriptionId: ID!, month: String!): SlaMonthReport! @hasRole(roles: [ADMIN])
+  evaluateSlaMonth("The subscription's id." subscriptionId: ID!, "The month, YYYY-MM in the subscription's SLA time zone." month: String!): SlaMonthReport! @hasRole(roles: [ADMIN])
   "A manual credit (positive) or debit (negative); the balance cannot go below zero."
-  adjustCredit(customerId: ID!, amountCents: Int!, reason: String!): CreditEntry! @hasRole(roles: [ADMIN])
+  adjustCredit("The customer's id." customerId: ID!, "Signed cents in the ledger currency (USD); not zero." amountCents: Int!, "Why, shown in the ledger (1 to 1000 characters)." reason: String!): CreditEntry! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
-An instant in RFC 3339 form, e.g. "2026-11-26T15:04:05Z".
+An instant in RFC 3339 form with a zone offset, e.g. "2026-11-26T15:04:05Z". The server writes UTC with as
+many fractional digits as the instant has; it accepts any offset, within 2000-01-01 and 2100-01-01 (UTC).
 """
-scalar Time
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
+
+"""
+A calendar month, "YYYY-MM" (e.g. "2026-11"), counted in the SLA time zone of the subscription it belongs
+to. On the wire it is a plain JSON string; an input that is not a month from 0001-01 to 9999-12 in that form
+is refused with BAD_USER_INPUT.
+"""
+scalar Month
 
 """
 Gates a field to callers holding at least one of the roles. It is a coarse
 first gate only: the services check the caller again and scope every read to
 the caller's customer.
 """
-directive @hasRole(roles: [Role!]!) on FIELD_DEFINITION
+directive @hasRole("The roles, any one of which lets the caller ask." roles: [Role!]!) on FIELD_DEFINITION
 
 "The roles a token's ` + "`" + `roles` + "`" + ` claim may carry."
 enum Role {
+  "A user of one customer (the token's ` + "`" + `customer_id` + "`" + `): reads that customer's objects only."
   CUSTOMER
+  "Vendor staff who sell: read everything, manage customers, licenses and subscriptions."
   SALES
+  "Vendor staff who answer tickets: read everything, resolve and reopen tickets, see the priority queue and alerts."
   SUPPORT
+  "Vendor administrators: everything sales and support may do, plus month evaluation and credit adjustments."
   ADMIN
+}
+
+"""
+An object with a globally unique id, fetchable with ` + "`" + `Query.node` + "`" + ` and ` + "`" + `Query.nodes` + "`" + ` (Relay's global object
+identification). Ids are opaque strings, unique across every type; a caller may fetch only what the typed
+lookups (` + "`" + `customer` + "`" + `, ` + "`" + `ticket` + "`" + `, …) would show it.
+"""
+interface Node {
+  "The object's globally unique, opaque id."
+  id: ID!
+}
+
+"The ISO 4217 currency of an amount. On the wire it is the plain code string, e.g. \"USD\"."
+enum Currency {
+  "United States dollar: the currency of the list price (800 USD a month)."
+  USD
+  "Euro."
+  EUR
+  "Pound sterling."
+  GBP
+  "Swiss franc."
+  CHF
+  "Canadian dollar."
+  CAD
+  "Australian dollar."
+  AUD
+  "Japanese yen (no minor unit: cents are whole yen)."
+  JPY
+  "Swedish krona."
+  SEK
+  "Norwegian krone."
+  NOK
+  "Danish krone."
+  DKK
 }
 
 "An amount in integer minor units (cents) of a currency."
 type Money {
+  "The amount in minor units of the currency (cents), signed; it always fits a 32-bit Int."
   cents: Int!
-  currency: String!
+  "The currency's ISO 4217 code."
+  currency: Currency!
 }
 
+"A support subscription's state in its life cycle."
 enum SupportSubscriptionStatus {
+  "Recorded, not started yet (it starts at startsAt, usually the license's next renewal)."
   PENDING
+  "Running: its covered domains open priority tickets and its months carry the SLA guarantee."
   ACTIVE
+  "Ended by a cancellation, an early-access opt-out or a closed account."
   CANCELED
+  "Ended because its license or billing period ran out."
   EXPIRED
 }
 
-"Who is calling: the subject and roles of the verified token."
+"Who is calling: the subject and roles of the verified token. Any authenticated caller may ask."
 type Viewer {
+  "The token's ` + "`" + `sub` + "`" + ` claim."
   subject: String!
+  "The roles of the token's ` + "`" + `roles` + "`" + ` claim."
   roles: [Role!]!
-  "The caller's own customer, for customer users."
+  "The caller's own customer, for customer users; null for staff."
   customer: Customer
 }
 
-type Customer {
+"A customer of the vendor: a company holding licenses and support subscriptions. Customer users see only their own."
+type Customer implements Node {
+  "The customer's globally unique, opaque id."
   id: ID!
+  "The company name."
   name: String!
   "The customer's Stripe customer id (staff only; null for customer users)."
   stripeCustomerId: String
+  "Every license the customer holds, in the order they were recorded."
   licenses: [License!]!
   "Newest first."
   supportSubscriptions: [SupportSubscription!]!
+  "When the customer was recorded."
   createdAt: Time!
 }
 
-type License {
+"A product license of a customer; a paid, valid license is what makes a support subscription possible."
+type License implements Node {
+  "The license's globally unique, opaque id."
   id: ID!
+  "The license key as sold."
   key: String!
+  "Whether the license was paid for (an unpaid one never makes tickets priority)."
   paid: Boolean!
+  "The first instant the license is valid."
   validFrom: Time!
+  "The instant the license stops being valid."
   validUntil: Time!
   "Paid and valid now."
   valid: Boolean!
 }
 
-type SupportSubscription {
+"A customer's paid support plan: the domains it covers get priority tickets with SLA clocks while it is active."
+type SupportSubscription implements Node {
+  "The subscription's globally unique, opaque id."
   id: ID!
+  "The customer that pays for it."
   customer: Customer!
+  "Its status now (a pending subscription whose start has passed reads ACTIVE)."
   status: SupportSubscriptionStatus!
   "The domains covered, sorted; for an ended subscription, the set it ended with."
   domains: [String!]!
+  "An early-access subscription, which the customer may opt out of with a pro-rata refund."
   earlyAccess: Boolean!
+  "The fee per month."
   monthlyFee: Money!
   "The yearly invoice amount: twelve monthly fees."
   annualFee: Money!
+  "When the subscription starts (or started) to carry the guarantee."
   startsAt: Time!
+  "Start of the billing period Stripe last invoiced, if any."
   currentPeriodStart: Time
+  "End of the billing period Stripe last invoiced, if any."
   currentPeriodEnd: Time
+  "When it became active, if it has."
   activatedAt: Time
+  "When it was canceled, if it was."
   canceledAt: Time
+  "The reason given when it was canceled, if any."
   cancelReason: String
   "Business seconds allowed for each first response."
   firstResponseTargetSeconds: Int!
@@ -1685,81 +2339,275 @@ type SupportSubscription {
   slaTimezone: String!
   "Every change of status and when it took effect, oldest first."
   statusHistory: [SubscriptionStatusChange!]!
+  "When the subscription was recorded."
   createdAt: Time!
 }
 
+"One change of a subscription's status."
 type SubscriptionStatusChange {
+  "The status before; null for the first one."
   from: SupportSubscriptionStatus
+  "The status after."
   to: SupportSubscriptionStatus!
+  "When the change took effect."
   at: Time!
+  "Why, when a reason was given (e.g. the cancellation reason)."
   reason: String
 }
 
+"""
+Where a page of a connection lies in the whole list (Relay cursor connections). Cursors are opaque strings
+made by the server; pass one back as ` + "`" + `after` + "`" + ` (with ` + "`" + `first` + "`" + `) or ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `).
+"""
 type PageInfo {
+  "More items follow the page. Paging backwards (last/before), true when before was given: items follow it."
   hasNextPage: Boolean!
+  "More items come before the page. Paging forwards (first/after), true when after was given: items precede it."
+  hasPreviousPage: Boolean!
+  "The cursor of the page's first item; null for an empty page."
+  startCursor: String
+  "The cursor of the page's last item; null for an empty page."
   endCursor: String
 }
 
+"A customer in a connection, with its cursor."
 type CustomerEdge {
+  "The opaque position of the customer in the list."
   cursor: String!
+  "The customer."
   node: Customer!
 }
 
+"A page of customers, ordered by name then id."
 type CustomerConnection {
+  "The customers of the page, in order."
   edges: [CustomerEdge!]!
+  "Where the page lies in the list."
   pageInfo: PageInfo!
+  "The number of customers that match, over all pages."
   totalCount: Int!
 }
 
+"A new customer."
 input CreateCustomerInput {
+  "The company name (1 to 200 characters)."
   name: String!
+  "The customer's Stripe customer id, when it has one already."
   stripeCustomerId: String
 }
 
+"A license to record for a customer."
 input RecordLicenseInput {
+  "The customer that holds it."
   customerId: ID!
+  "The license key as sold."
   key: String!
+  "Whether it was paid for."
   paid: Boolean!
+  "The first instant it is valid."
   validFrom: Time!
+  "The instant it stops being valid (after validFrom)."
   validUntil: Time!
 }
 
+"A support subscription to record for a customer."
 input CreateSupportSubscriptionInput {
+  "The customer that pays for it; it must hold a paid, valid license."
   customerId: ID!
+  "The domains it covers (not webmail domains nor the vendor's support domain)."
   domains: [String!]!
   "When it starts; omitted: at the license's next renewal. May lie in the past to import a running subscription."
   startsAt: Time
+  "An early-access subscription (may be opted out of with a pro-rata refund); default false."
   earlyAccess: Boolean
 }
 
+"""
+The reads. Every caller must be authenticated; a customer user reads only its own customer's objects (another
+customer's is null, or NOT_FOUND where the field cannot be null); staff (support, sales, admin) read all.
+"""
 type Query {
+  "Who is calling. Any authenticated caller."
   viewer: Viewer!
-  customer(id: ID!): Customer
+  "A customer by id; null when it does not exist or the caller may not see it (a customer user sees its own only)."
+  customer("The customer's id." id: ID!): Customer
   "Customers by name; search matches a name or a covered domain. A customer user sees only its own."
-  customers(search: String, first: Int, after: String): CustomerConnection!
-  supportSubscription(id: ID!): SupportSubscription
+  customers(
+    "Text contained in the name or a covered domain, case-insensitive; at most 256 characters."
+    search: String
+    "The page size, 1 to 100; default 20."
+    first: Int
+    "The cursor after which the page starts."
+    after: String
+  ): CustomerConnection!
+  "A subscription by id; null when it does not exist or the caller may not see it."
+  supportSubscription("The subscription's id." id: ID!): SupportSubscription
+  """
+  The object with the given global id, of any type implementing Node, or null when none exists or the caller
+  may not see it (another customer's object is null for a customer user; staff see all).
+  """
+  node("A global id, as any object's ` + "`" + `id` + "`" + ` field gives it." id: ID!): Node
+  """
+  The objects with the given global ids, in their order, null where none exists or the caller may not see it.
+  At most 100 ids (the largest page size) may be asked for at once: more is BAD_USER_INPUT.
+  """
+  nodes("Global ids, as objects' ` + "`" + `id` + "`" + ` fields give them." ids: [ID!]!): [Node]!
 }
 
+"The changes; each is checked against the caller's roles and changes nothing when it fails."
 type Mutation {
-  createCustomer(input: CreateCustomerInput!): Customer! @hasRole(roles: [SALES, ADMIN])
-  recordLicense(input: RecordLicenseInput!): License! @hasRole(roles: [SALES, ADMIN])
-  createSupportSubscription(input: CreateSupportSubscriptionInput!): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
-  setSubscriptionDomains(id: ID!, domains: [String!]!): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
-  cancelSupportSubscription(id: ID!, reason: String): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
+  "Records a new customer (sales, admin)."
+  createCustomer("The customer." input: CreateCustomerInput!): Customer! @hasRole(roles: [SALES, ADMIN])
+  "Records a license for a customer (sales, admin)."
+  recordLicense("The license." input: RecordLicenseInput!): License! @hasRole(roles: [SALES, ADMIN])
+  "Records a support subscription and, with Stripe configured, its Stripe subscription (sales, admin)."
+  createSupportSubscription("The subscription." input: CreateSupportSubscriptionInput!): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
+  "Replaces the domains a subscription covers from now on (sales, admin); tickets opened before keep their priority."
+  setSubscriptionDomains("The subscription's id." id: ID!, "The new set of domains." domains: [String!]!): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
+  "Ends a subscription now (sales, admin): its current month is judged on its covered part."
+  cancelSupportSubscription("The subscription's id." id: ID!, "Why, shown in its status history." reason: String): SupportSubscription! @hasRole(roles: [SALES, ADMIN])
 }
 `, BuiltIn: false},
-	{Name: "../schema/tickets.graphqls", Input: `enum TicketStatus {
+	{Name: "../schema/sources.graphqls", Input: `"""
+One way mail reaches the service, with what it has delivered: an IMAP folder (` + "`" + `imap:<account>/<folder>` + "`" + `) or a
+mail provider's inbound webhook (` + "`" + `webhook:mailgun` + "`" + `, ` + "`" + `webhook:ses` + "`" + `, ` + "`" + `webhook:postmark` + "`" + `). Staff only.
+"""
+type MailSource {
+  "The source's name, as in the logs and the metrics' ` + "`" + `source` + "`" + ` label."
+  name: String!
+  "Messages ingested from it, duplicates included (a message seen again is taken once more, stored once)."
+  taken: Int!
+  "Messages it delivered that were refused (unparseable, too large) and skipped."
+  refused: Int!
+  "The received time of the newest message taken; null before the first."
+  lastMessageAt: Time
+  "When it last delivered a message, taken or refused; null before the first."
+  lastIntakeAt: Time
+  "For the last message taken: seconds from its received time to its ingestion (wall-clock seconds, not business time)."
+  lagSeconds: Int
+  "When it last refused a message; null when it never did."
+  lastRefusedAt: Time
+  "Its last refusals, newest first (at most 20)."
+  recentRefusals: [MailSourceRefusal!]!
+}
+
+"A message a mail source delivered and the service refused."
+type MailSourceRefusal {
+  "Where the message is: ` + "`" + `FOLDER/UIDVALIDITY/UID` + "`" + ` for IMAP, the provider's id for a webhook; empty when unknown."
+  ref: String!
+  "Why it was refused, as the parser or the size check said."
+  reason: String!
+  "When it was refused."
+  refusedAt: Time!
+}
+
+extend type Query {
+  "Every mail source with its intake statistics, by name. Roles: support, admin."
+  mailSources: [MailSource!]! @hasRole(roles: [SUPPORT, ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../schema/summary.graphqls", Input: `"""
+One month of a customer's SLA record over all its subscriptions that carried the guarantee in it: the sums
+of their month reports (each in its subscription's SLA time zone). Durations are business seconds; the
+averages are weighted by the number of responses they average. Visible to the customer's own users and staff.
+"""
+type CustomerSlaMonth {
+  "YYYY-MM, in each subscription's SLA time zone."
+  month: Month!
+  "Every subscription's report of the month is final (past its cutoff)."
+  final: Boolean!
+  "Every subscription met the guarantee in the month (final), or holds it so far (live)."
+  met: Boolean!
+  "The worst status of the subscriptions' reports: BREACHED, then AT_RISK, then ON_TRACK, then MET."
+  status: SlaStatus!
+  "Priority tickets opened in the month while a subscription was active."
+  ticketsReceived: Int!
+  "First-response clocks started in the month (answered + running)."
+  firstResponses: Int!
+  "First responses stopped by a reply or a resolution; null when a report of the month was frozen before this count was recorded."
+  firstResponsesAnswered: Int
+  "First responses that took at most their target."
+  firstResponsesMet: Int!
+  "First responses that took more than their target, or reached it without an answer."
+  firstResponsesMissed: Int!
+  "First responses without an answer (now, or at the cutoff when final); null as for firstResponsesAnswered."
+  firstResponsesRunning: Int
+  "Average business seconds of the answered first responses; null when none was answered or a report lacks it."
+  averageFirstResponseSeconds: Int
+  "Follow-up clocks started in the month."
+  followUps: Int!
+  "Average business seconds of the follow-ups (running ones with their time so far); null without follow-ups."
+  averageFollowUpResponseSeconds: Int
+  "Credit the month earned (EARNED ledger entries for it), zero when none."
+  creditEarned: Money!
+  "Each subscription's report of the month, in the order of Customer.supportSubscriptions."
+  reports: [SlaMonthReport!]!
+}
+
+"""
+A customer's SLA record over a range of months (its response rates): each month with a guarantee, and the
+totals. Durations are business seconds; averages are weighted by the number of responses they average.
+"""
+type CustomerSlaSummary {
+  "The first month of the range (YYYY-MM)."
+  from: Month!
+  "The last month of the range (YYYY-MM), included."
+  to: Month!
+  "The months of the range in which a subscription carried the guarantee, oldest first."
+  months: [CustomerSlaMonth!]!
+  "Priority tickets opened in the range."
+  ticketsReceived: Int!
+  "First-response clocks started in the range."
+  firstResponses: Int!
+  "First responses that took at most their target."
+  firstResponsesMet: Int!
+  "First responses that took more than their target, or reached it without an answer."
+  firstResponsesMissed: Int!
+  "Average business seconds of the answered first responses; null when none was answered or a report lacks it."
+  averageFirstResponseSeconds: Int
+  "Follow-up clocks started in the range."
+  followUps: Int!
+  "Average business seconds of the follow-ups; null without follow-ups."
+  averageFollowUpResponseSeconds: Int
+  "Months of the range whose status is MET."
+  monthsMet: Int!
+  "Months of the range whose status is BREACHED."
+  monthsBreached: Int!
+  "Credit the range's months earned."
+  creditEarned: Money!
+}
+
+extend type Customer {
+  "The customer's SLA record of one month over all its subscriptions; null when no subscription carried the guarantee in it."
+  slaMonth("The month, YYYY-MM." month: Month!): CustomerSlaMonth
+  "The customer's SLA record over the months from..to (both included, at most 36 months)."
+  slaSummary("The first month, YYYY-MM." from: Month!, "The last month, YYYY-MM, not before from." to: Month!): CustomerSlaSummary!
+}
+`, BuiltIn: false},
+	{Name: "../schema/tickets.graphqls", Input: `"Whether a ticket waits for support or is done."
+enum TicketStatus {
+  "Waiting for support or for the customer; a new customer message reopens a resolved ticket."
   OPEN
+  "Resolved by support; a resolution stops the running clock."
   RESOLVED
 }
 
+"""
+An SLA verdict. For a month report: live reports are ON_TRACK, AT_RISK or BREACHED, final ones MET or
+BREACHED. For a ticket: BREACHED, else AT_RISK or ON_TRACK while a clock runs, else MET.
+"""
 enum SlaStatus {
+  "Nothing missed so far, and no running clock has under 15 business minutes left."
   ON_TRACK
+  "A running clock has under 15 business minutes left (for a month also: the follow-up average so far is above target)."
   AT_RISK
+  "A first response missed its target, or a running clock reached its due time without an answer."
   BREACHED
+  "Final, or for a ticket with no running clock: every target was met."
   MET
 }
 
+"Who wrote a message."
 enum MessageDirection {
   "From anyone but the vendor's support domain."
   CUSTOMER
@@ -1767,58 +2615,116 @@ enum MessageDirection {
   SUPPORT
 }
 
+"Which wait an SLA clock measures."
 enum SlaClockKind {
+  "The wait for the first support reply to a ticket (1 business hour by default)."
   FIRST_RESPONSE
+  "A later wait, after the customer wrote again; a month's follow-ups are judged by their average."
   FOLLOW_UP
 }
 
 "A support conversation: emails threaded together and, when priority, its SLA clocks."
-type Ticket {
+type Ticket implements Node {
+  "The ticket's globally unique, opaque id."
   id: ID!
+  "The subject of the opening message."
   subject: String!
   "Decided once, at the opening message: it came from a covered domain while the subscription was active and the license valid."
   priority: Boolean!
+  "Open or resolved."
   status: TicketStatus!
+  "The address of whoever wrote the opening message."
   requesterEmail: String!
   "When the opening message was received."
   createdAt: Time!
+  "When support resolved it, while it stays resolved."
   resolvedAt: Time
+  "When its latest message was received (its last activity)."
   lastMessageAt: Time!
   "The customer whose covered domain opened the ticket, if any."
   customer: Customer
+  "The subscription that covered the opening message's domain, if any."
   subscription: SupportSubscription
   "The SLA state; null for ordinary tickets and before a clock has started."
   sla: TicketSla
-  "Oldest first."
-  messages: [TicketMessage!]!
+  """
+  The ticket's SLA verdict now, by the same rules as ` + "`" + `sla` + "`" + `: BREACHED when ` + "`" + `sla.breached` + "`" + `; else, while a clock
+  runs, AT_RISK with under 15 business minutes left, ON_TRACK otherwise; else MET. Null for ordinary tickets
+  and before a clock has started.
+  """
+  slaStatus: SlaStatus
+  "Oldest first. Every message at once: prefer messagesConnection, which pages."
+  messages: [TicketMessage!]! @deprecated(reason: "Use messagesConnection, which pages.")
+  "The ticket's messages, oldest first (by receipt time, then id), in pages."
+  messagesConnection(
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+  ): TicketMessageConnection!
   "Every SLA clock, first response first."
   clocks: [SlaClock!]!
 }
 
-type TicketMessage {
+"One email of a ticket."
+type TicketMessage implements Node {
+  "The message's globally unique, opaque id."
   id: ID!
   "The RFC 5322 Message-ID (or one derived from the content when the sender set none)."
   messageId: String!
+  "Whether the customer or support wrote it."
   direction: MessageDirection!
   "Sent by a machine (auto-reply, acknowledgement robot, bounce): it starts and stops no clock."
   machineSent: Boolean!
+  "A delivery failure report."
   bounce: Boolean!
+  "The sender's address."
   from: String!
+  "The sender's display name, or empty."
   fromName: String!
+  "The To: addresses."
   to: [String!]!
+  "The Subject: header."
   subject: String!
   "When the vendor's mail system received it: the time SLA clocks use."
   receivedAt: Time!
   "The Date: header the sender wrote; shown, never trusted."
   sentAt: Time
+  "The number of attachments (their content is not stored)."
   attachments: Int!
   "The plain-text body."
   body: String!
 }
 
+"A message in a connection, with its cursor."
+type TicketMessageEdge {
+  "The opaque position of the message in the ticket."
+  cursor: String!
+  "The message."
+  node: TicketMessage!
+}
+
+"A page of a ticket's messages, oldest first."
+type TicketMessageConnection {
+  "The messages of the page, in order."
+  edges: [TicketMessageEdge!]!
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+  "The number of the ticket's messages, over all pages."
+  totalCount: Int!
+}
+
+"A priority ticket's live SLA state."
 type TicketSla {
+  "When the first response is (or was) due."
   firstResponseDueAt: Time!
+  "When the first response came (a support reply or a resolution), if it has."
   firstRespondedAt: Time
+  "Business seconds the first response took, once it came."
   firstResponseBusinessSeconds: Int
   "The first response missed its target, or the running clock is past due."
   breached: Boolean!
@@ -1830,16 +2736,23 @@ type TicketSla {
 
 "One wait of the customer for support, measured in business time."
 type SlaClock {
+  "First response or follow-up."
   kind: SlaClockKind!
   "The month (YYYY-MM, SLA time zone) it counts in: the month it started in."
-  month: String!
+  month: Month!
+  "When the customer's message started it."
   startedAt: Time!
+  "When its target is reached, counting support hours only."
   dueAt: Time!
+  "Business seconds it may run."
   targetSeconds: Int!
+  "When a reply or a resolution stopped it, if one has."
   stoppedAt: Time
   "reply or resolution."
   stoppedBy: String
+  "Business seconds it ran, once stopped."
   businessSeconds: Int
+  "Stopped within its target; null while it runs."
   met: Boolean
 }
 
@@ -1851,7 +2764,7 @@ A live report (before the cutoff) measures running clocks up to now; a final one
 """
 type SlaMonthReport {
   "YYYY-MM, in the subscription's SLA time zone."
-  month: String!
+  month: Month!
   "Past the cutoff (end of month plus one business hour): the verdict is MET or BREACHED and will not change."
   final: Boolean!
   "Final: the guarantee was met. Live: it holds on what is known so far."
@@ -1880,27 +2793,85 @@ type SlaMonthReport {
   averageFollowUpResponseSeconds: Int
 }
 
+"A ticket in a connection, with its cursor."
 type TicketEdge {
+  "The opaque position of the ticket in the list (valid for the same order only)."
   cursor: String!
+  "The ticket."
   node: Ticket!
 }
 
+"A page of tickets."
 type TicketConnection {
+  "The tickets of the page, in order."
   edges: [TicketEdge!]!
+  "Where the page lies in the list."
   pageInfo: PageInfo!
+  "The number of tickets that match, over all pages."
   totalCount: Int!
 }
 
+"Narrows a ticket list; every field given must hold (AND)."
 input TicketFilter {
+  "Open or resolved tickets only."
   status: TicketStatus
+  "Priority (true) or ordinary (false) tickets only."
   priority: Boolean
+  "Tickets of this subscription only."
   subscriptionId: ID
   "Opened at or after."
   from: Time
   "Opened before."
   to: Time
+  "Tickets of this customer only (a customer user may name only its own; another yields no tickets)."
+  customerId: ID
+  """
+  Text contained in the subject or the requester's address, case-insensitive as the database's lower() folds
+  letters (on PostgreSQL every letter its locale folds, on SQLite ASCII letters); ` + "`" + `%` + "`" + `, ` + "`" + `_` + "`" + ` and ` + "`" + `\` + "`" + ` match
+  themselves. Trimmed; at most 256 characters, no control characters.
+  """
+  search: String
+  "With a last message (last activity) at or after."
+  lastMessageFrom: Time
+  "With a last message (last activity) before."
+  lastMessageTo: Time
+  "true: tickets whose ` + "`" + `sla.breached` + "`" + ` holds now; false: priority tickets with an SLA state that is not breached."
+  breached: Boolean
+  "true: tickets whose slaStatus is AT_RISK now; false: priority tickets with another SLA state."
+  atRisk: Boolean
+  "true: tickets with an SLA clock running now (waiting for support); false: priority tickets with none running."
+  running: Boolean
+  "Tickets whose slaStatus is one of these now (ordinary tickets have none and never match)."
+  slaStatus: [SlaStatus!]
 }
 
+"What a ticket list is sorted by; ties are broken by id, in the same direction."
+enum TicketOrderField {
+  "When the opening message was received (createdAt)."
+  CREATED_AT
+  "The running clock's due time (sla.currentDueAt); tickets without a running clock come last in either direction."
+  DUE_AT
+  "The last activity: when the latest message was received (lastMessageAt)."
+  LAST_MESSAGE_AT
+}
+
+"A sort direction."
+enum OrderDirection {
+  "Smallest (earliest) first."
+  ASC
+  "Largest (latest) first."
+  DESC
+}
+
+"How to sort a ticket list."
+input TicketOrder {
+  "What to sort by."
+  field: TicketOrderField! = CREATED_AT
+  "Which way."
+  direction: OrderDirection! = DESC
+}
+
+"How close a running clock is to missing its target."
 enum SlaAlertLevel {
   "Under 15 business minutes left."
   AT_RISK
@@ -1908,37 +2879,103 @@ enum SlaAlertLevel {
   BREACHED
 }
 
+"A running clock that came close to its target or passed it."
 type SlaAlert {
+  "The ticket whose clock it is."
   ticket: Ticket!
+  "At risk or breached."
   level: SlaAlertLevel!
+  "The clock's due time."
   dueAt: Time!
+  "When the alert was raised."
   at: Time!
+}
+
+extend type Customer {
+  "The customer's tickets, newest first unless orderBy says otherwise; scoped like ` + "`" + `tickets` + "`" + `."
+  tickets(
+    "Narrows the list further; its customerId is ignored."
+    filter: TicketFilter
+    "The sort order; default newest first (CREATED_AT DESC)."
+    orderBy: TicketOrder
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+  ): TicketConnection!
 }
 
 extend type SupportSubscription {
   "Monthly SLA reports of the months the subscription was active in, newest first: from the current month (or the month it ended in) back to the month it started in."
-  slaHistory(months: Int = 12): [SlaMonthReport!]!
+  slaHistory("How many months, 1 to 36." months: Int = 12): [SlaMonthReport!]!
+  "The subscription's tickets, newest first unless orderBy says otherwise; scoped like ` + "`" + `tickets` + "`" + `."
+  tickets(
+    "Narrows the list further; its subscriptionId is ignored."
+    filter: TicketFilter
+    "The sort order; default newest first (CREATED_AT DESC)."
+    orderBy: TicketOrder
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+  ): TicketConnection!
 }
 
 extend type Query {
-  "Tickets the caller may see, newest first."
-  tickets(filter: TicketFilter, first: Int, after: String): TicketConnection!
-  ticket(id: ID!): Ticket
+  "Tickets the caller may see (a customer user: its own), newest first unless orderBy says otherwise."
+  tickets(
+    "Narrows the list."
+    filter: TicketFilter
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+    "The sort order; default newest first (CREATED_AT DESC)."
+    orderBy: TicketOrder
+  ): TicketConnection!
+  "A ticket by id; null when it does not exist or the caller may not see it."
+  ticket("The ticket's id." id: ID!): Ticket
   "month is YYYY-MM in the subscription's SLA time zone. Null for a month without a guarantee: before the subscription started, after it ended, or not yet begun."
-  slaReport(subscriptionId: ID!, month: String!): SlaMonthReport
-  "Open priority tickets, the soonest due first; tickets waiting on the customer last."
-  priorityQueue(first: Int): [Ticket!]! @hasRole(roles: [SUPPORT, ADMIN])
+  slaReport("The subscription's id." subscriptionId: ID!, "The month, YYYY-MM in the subscription's SLA time zone." month: String!): SlaMonthReport
+  "Open priority tickets, the soonest due first; tickets waiting on the customer last (support, admin)."
+  priorityQueue("How many, 1 to 100; default 20." first: Int): [Ticket!]! @hasRole(roles: [SUPPORT, ADMIN]) @deprecated(reason: "Use priorityQueueConnection, which pages.")
+  "Open priority tickets, the soonest due first; tickets waiting on the customer (no running clock) last, oldest first (support, admin)."
+  priorityQueueConnection(
+    "Forward paging: the page size, 1 to 100 (default 20 when neither first nor last is given)."
+    first: Int
+    "Forward paging: the cursor after which the page starts."
+    after: String
+    "Backward paging: the page size, 1 to 100."
+    last: Int
+    "Backward paging: the cursor before which the page ends."
+    before: String
+  ): TicketConnection! @hasRole(roles: [SUPPORT, ADMIN])
 }
 
 extend type Mutation {
-  resolveTicket(id: ID!): Ticket! @hasRole(roles: [SUPPORT, ADMIN])
-  reopenTicket(id: ID!): Ticket! @hasRole(roles: [SUPPORT, ADMIN])
+  "Resolves a ticket (support, admin): stops its running clock, which counts as the response."
+  resolveTicket("The ticket's id." id: ID!): Ticket! @hasRole(roles: [SUPPORT, ADMIN])
+  "Reopens a resolved ticket (support, admin)."
+  reopenTicket("The ticket's id." id: ID!): Ticket! @hasRole(roles: [SUPPORT, ADMIN])
 }
 
+"Live streams over the websocket (graphql-transport-ws at /graphql, the token in connection_init), scoped like Query."
 type Subscription {
   "Tickets as they change. A customer user gets its own (customerId may be omitted); staff may name a customer or get all."
-  ticketUpdated(customerId: ID): Ticket!
-  "Running clocks close to breaching or breached."
+  ticketUpdated("The customer whose tickets to follow; omitted: the caller's own, or all for staff." customerId: ID): Ticket!
+  "Running clocks close to breaching or breached (support, admin)."
   slaAlerts: SlaAlert! @hasRole(roles: [SUPPORT, ADMIN])
 }
 `, BuiltIn: false},
@@ -2011,6 +3048,14 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_closedAt(ctx, field)
 	case "settlements":
 		return ec.fieldContext_Customer_settlements(ctx, field)
+	case "settlementsConnection":
+		return ec.fieldContext_Customer_settlementsConnection(ctx, field)
+	case "slaMonth":
+		return ec.fieldContext_Customer_slaMonth(ctx, field)
+	case "slaSummary":
+		return ec.fieldContext_Customer_slaSummary(ctx, field)
+	case "tickets":
+		return ec.fieldContext_Customer_tickets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -2037,6 +3082,74 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerSlaMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_CustomerSlaMonth_month(ctx, field)
+	case "final":
+		return ec.fieldContext_CustomerSlaMonth_final(ctx, field)
+	case "met":
+		return ec.fieldContext_CustomerSlaMonth_met(ctx, field)
+	case "status":
+		return ec.fieldContext_CustomerSlaMonth_status(ctx, field)
+	case "ticketsReceived":
+		return ec.fieldContext_CustomerSlaMonth_ticketsReceived(ctx, field)
+	case "firstResponses":
+		return ec.fieldContext_CustomerSlaMonth_firstResponses(ctx, field)
+	case "firstResponsesAnswered":
+		return ec.fieldContext_CustomerSlaMonth_firstResponsesAnswered(ctx, field)
+	case "firstResponsesMet":
+		return ec.fieldContext_CustomerSlaMonth_firstResponsesMet(ctx, field)
+	case "firstResponsesMissed":
+		return ec.fieldContext_CustomerSlaMonth_firstResponsesMissed(ctx, field)
+	case "firstResponsesRunning":
+		return ec.fieldContext_CustomerSlaMonth_firstResponsesRunning(ctx, field)
+	case "averageFirstResponseSeconds":
+		return ec.fieldContext_CustomerSlaMonth_averageFirstResponseSeconds(ctx, field)
+	case "followUps":
+		return ec.fieldContext_CustomerSlaMonth_followUps(ctx, field)
+	case "averageFollowUpResponseSeconds":
+		return ec.fieldContext_CustomerSlaMonth_averageFollowUpResponseSeconds(ctx, field)
+	case "creditEarned":
+		return ec.fieldContext_CustomerSlaMonth_creditEarned(ctx, field)
+	case "reports":
+		return ec.fieldContext_CustomerSlaMonth_reports(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerSlaMonth", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerSlaSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_CustomerSlaSummary_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CustomerSlaSummary_to(ctx, field)
+	case "months":
+		return ec.fieldContext_CustomerSlaSummary_months(ctx, field)
+	case "ticketsReceived":
+		return ec.fieldContext_CustomerSlaSummary_ticketsReceived(ctx, field)
+	case "firstResponses":
+		return ec.fieldContext_CustomerSlaSummary_firstResponses(ctx, field)
+	case "firstResponsesMet":
+		return ec.fieldContext_CustomerSlaSummary_firstResponsesMet(ctx, field)
+	case "firstResponsesMissed":
+		return ec.fieldContext_CustomerSlaSummary_firstResponsesMissed(ctx, field)
+	case "averageFirstResponseSeconds":
+		return ec.fieldContext_CustomerSlaSummary_averageFirstResponseSeconds(ctx, field)
+	case "followUps":
+		return ec.fieldContext_CustomerSlaSummary_followUps(ctx, field)
+	case "averageFollowUpResponseSeconds":
+		return ec.fieldContext_CustomerSlaSummary_averageFollowUpResponseSeconds(ctx, field)
+	case "monthsMet":
+		return ec.fieldContext_CustomerSlaSummary_monthsMet(ctx, field)
+	case "monthsBreached":
+		return ec.fieldContext_CustomerSlaSummary_monthsBreached(ctx, field)
+	case "creditEarned":
+		return ec.fieldContext_CustomerSlaSummary_creditEarned(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerSlaSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_License(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2055,6 +3168,40 @@ func (ec *executionContext) childFields_License(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type License", field.Name)
 }
 
+func (ec *executionContext) childFields_MailSource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_MailSource_name(ctx, field)
+	case "taken":
+		return ec.fieldContext_MailSource_taken(ctx, field)
+	case "refused":
+		return ec.fieldContext_MailSource_refused(ctx, field)
+	case "lastMessageAt":
+		return ec.fieldContext_MailSource_lastMessageAt(ctx, field)
+	case "lastIntakeAt":
+		return ec.fieldContext_MailSource_lastIntakeAt(ctx, field)
+	case "lagSeconds":
+		return ec.fieldContext_MailSource_lagSeconds(ctx, field)
+	case "lastRefusedAt":
+		return ec.fieldContext_MailSource_lastRefusedAt(ctx, field)
+	case "recentRefusals":
+		return ec.fieldContext_MailSource_recentRefusals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailSource", field.Name)
+}
+
+func (ec *executionContext) childFields_MailSourceRefusal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_MailSourceRefusal_ref(ctx, field)
+	case "reason":
+		return ec.fieldContext_MailSourceRefusal_reason(ctx, field)
+	case "refusedAt":
+		return ec.fieldContext_MailSourceRefusal_refusedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailSourceRefusal", field.Name)
+}
+
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cents":
@@ -2069,6 +3216,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -2099,6 +3250,28 @@ func (ec *executionContext) childFields_Settlement(ctx context.Context, field gr
 		return ec.fieldContext_Settlement_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Settlement", field.Name)
+}
+
+func (ec *executionContext) childFields_SettlementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SettlementConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SettlementConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SettlementConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettlementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SettlementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SettlementEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SettlementEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettlementEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_SlaAlert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2229,6 +3402,8 @@ func (ec *executionContext) childFields_SupportSubscription(ctx context.Context,
 		return ec.fieldContext_SupportSubscription_createdAt(ctx, field)
 	case "slaHistory":
 		return ec.fieldContext_SupportSubscription_slaHistory(ctx, field)
+	case "tickets":
+		return ec.fieldContext_SupportSubscription_tickets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupportSubscription", field.Name)
 }
@@ -2257,8 +3432,12 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_subscription(ctx, field)
 	case "sla":
 		return ec.fieldContext_Ticket_sla(ctx, field)
+	case "slaStatus":
+		return ec.fieldContext_Ticket_slaStatus(ctx, field)
 	case "messages":
 		return ec.fieldContext_Ticket_messages(ctx, field)
+	case "messagesConnection":
+		return ec.fieldContext_Ticket_messagesConnection(ctx, field)
 	case "clocks":
 		return ec.fieldContext_Ticket_clocks(ctx, field)
 	}
@@ -2317,6 +3496,28 @@ func (ec *executionContext) childFields_TicketMessage(ctx context.Context, field
 		return ec.fieldContext_TicketMessage_body(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TicketMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TicketMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TicketMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TicketMessageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TicketMessageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketMessageEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_TicketSla(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

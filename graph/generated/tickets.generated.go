@@ -42,7 +42,9 @@ type TicketResolver interface {
 	Customer(ctx context.Context, obj *models.Ticket) (*models.Customer, error)
 	Subscription(ctx context.Context, obj *models.Ticket) (*models.SupportSubscription, error)
 	SLA(ctx context.Context, obj *models.Ticket) (*sla.TicketSLA, error)
+	SLAStatus(ctx context.Context, obj *models.Ticket) (*sla.Status, error)
 	Messages(ctx context.Context, obj *models.Ticket) ([]*models.Message, error)
+	MessagesConnection(ctx context.Context, obj *models.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error)
 	Clocks(ctx context.Context, obj *models.Ticket) ([]*models.Clock, error)
 }
 type TicketMessageResolver interface {
@@ -69,6 +71,44 @@ func (ec *executionContext) field_Subscription_ticketUpdated_args(ctx context.Co
 		return nil, err
 	}
 	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Ticket_messagesConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -213,14 +253,14 @@ func (ec *executionContext) _SlaClock_month(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNMonth2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SlaClock_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlaClock", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SlaClock", field, false, false, "Month")
 }
 
 func (ec *executionContext) _SlaClock_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.Clock) (ret graphql.Marshaler) {
@@ -397,14 +437,14 @@ func (ec *executionContext) _SlaMonthReport_month(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNMonth2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SlaMonthReport_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SlaMonthReport", field, false, false, "Month")
 }
 
 func (ec *executionContext) _SlaMonthReport_final(ctx context.Context, field graphql.CollectedField, obj *sla.MonthReport) (ret graphql.Marshaler) {
@@ -1112,6 +1152,29 @@ func (ec *executionContext) fieldContext_Ticket_sla(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_slaStatus(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_slaStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().SLAStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sla.Status) graphql.Marshaler {
+			return ec.marshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_slaStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "SlaStatus")
+}
+
 func (ec *executionContext) _Ticket_messages(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1140,6 +1203,50 @@ func (ec *executionContext) fieldContext_Ticket_messages(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TicketMessage(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_messagesConnection(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_messagesConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Ticket().MessagesConnection(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketMessageConnection) graphql.Marshaler {
+			return ec.marshalNTicketMessageConnection2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_messagesConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Ticket_messagesConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -1617,6 +1724,148 @@ func (ec *executionContext) fieldContext_TicketMessage_body(_ context.Context, f
 	return graphql.NewScalarFieldContext("TicketMessage", field, false, false, "String")
 }
 
+func (ec *executionContext) _TicketMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketMessageEdge) graphql.Marshaler {
+			return ec.marshalNTicketMessageEdge2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketMessageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessageConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TicketMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessageEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _TicketMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Message) graphql.Marshaler {
+			return ec.marshalNTicketMessage2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketSla_firstResponseDueAt(ctx context.Context, field graphql.CollectedField, obj *sla.TicketSLA) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1770,7 +2019,7 @@ func (ec *executionContext) unmarshalInputTicketFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "priority", "subscriptionId", "from", "to"}
+	fieldsInOrder := [...]string{"status", "priority", "subscriptionId", "from", "to", "customerId", "search", "lastMessageFrom", "lastMessageTo", "breached", "atRisk", "running", "slaStatus"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1812,6 +2061,62 @@ func (ec *executionContext) unmarshalInputTicketFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.To = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "lastMessageFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessageFrom"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessageFrom = data
+		case "lastMessageTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessageTo"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessageTo = data
+		case "breached":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("breached"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Breached = data
+		case "atRisk":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atRisk"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtRisk = data
+		case "running":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("running"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Running = data
+		case "slaStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaStatus"))
+			data, err := ec.unmarshalOSlaStatus2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SLAStatus = data
 		}
 	}
 	return it, nil
@@ -1826,6 +2131,62 @@ func (ec *executionContext) unmarshalInputTicketFilter(ctx context.Context, obj 
 func UnmarshalTicketFilter(ctx context.Context, raw any) (model.TicketFilter, error) {
 	var out model.TicketFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TicketFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTicketOrder(ctx context.Context, obj any) (model.TicketOrder, error) {
+	var it model.TicketOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "CREATED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNTicketOrderField2githubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTicketOrder unmarshals raw into the TicketOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTicketOrder(ctx context.Context, raw any) (model.TicketOrder, error) {
+	var out model.TicketOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TicketOrder", raw, &out)
 	return out, err
 }
 
@@ -2089,7 +2450,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var ticketImplementors = []string{"Ticket"}
+var ticketImplementors = []string{"Ticket", "Node"}
 
 func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *models.Ticket) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketImplementors)
@@ -2159,11 +2520,23 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_sla(ctx, field, obj)
 				})
+		case "slaStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_slaStatus(ctx, field, obj)
+				})
 		case "messages":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_messages(ctx, field, obj)
+				})
+		case "messagesConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_messagesConnection(ctx, field, obj)
 				})
 		case "clocks":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -2269,7 +2642,7 @@ func (ec *executionContext) _TicketEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var ticketMessageImplementors = []string{"TicketMessage"}
+var ticketMessageImplementors = []string{"TicketMessage", "Node"}
 
 func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.SelectionSet, obj *models.Message) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageImplementors)
@@ -2348,6 +2721,87 @@ func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._TicketMessage_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketMessageConnectionImplementors = []string{"TicketMessageConnection"}
+
+func (ec *executionContext) _TicketMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TicketMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketMessageConnection")
+		case "edges":
+			out.Values[i] = ec._TicketMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TicketMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TicketMessageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketMessageEdgeImplementors = []string{"TicketMessageEdge"}
+
+func (ec *executionContext) _TicketMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TicketMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketMessageEdge")
+		case "cursor":
+			out.Values[i] = ec._TicketMessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TicketMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2453,6 +2907,16 @@ var (
 		models.FromSupport:  "SUPPORT",
 	}
 )
+
+func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
+	var res model.OrderDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v model.OrderDirection) graphql.Marshaler {
+	return v
+}
 
 func (ec *executionContext) marshalNSlaAlert2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSLAAlert(ctx context.Context, sel ast.SelectionSet, v *model.SLAAlert) graphql.Marshaler {
 	if v == nil {
@@ -2656,6 +3120,48 @@ func (ec *executionContext) marshalNTicketMessage2ᚖgithubᚗcomᚋprioritysupp
 	return ec._TicketMessage(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTicketMessageConnection2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.TicketMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketMessageConnection!")
+		return graphql.Null
+	}
+	return ec._TicketMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketMessageEdge2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketMessageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketMessageEdge2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketMessageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketMessageEdge2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketMessageEdge(ctx context.Context, sel ast.SelectionSet, v *model.TicketMessageEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketMessageEdge!")
+		return graphql.Null
+	}
+	return ec._TicketMessageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketOrderField2githubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketOrderField(ctx context.Context, v any) (model.TicketOrderField, error) {
+	var res model.TicketOrderField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketOrderField2githubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketOrderField(ctx context.Context, sel ast.SelectionSet, v model.TicketOrderField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus(ctx context.Context, v any) (models.TicketStatus, error) {
 	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNTicketStatus2githubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketStatus[tmp]
@@ -2689,6 +3195,76 @@ func (ec *executionContext) marshalOSlaMonthReport2ᚖgithubᚗcomᚋprioritysup
 	return ec._SlaMonthReport(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOSlaStatus2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatusᚄ(ctx context.Context, v any) ([]sla.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sla.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSlaStatus2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sla.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSlaStatus2githubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx context.Context, v any) (*sla.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus(ctx context.Context, sel ast.SelectionSet, v *sla.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(marshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus = map[string]sla.Status{
+		"ON_TRACK": sla.OnTrack,
+		"AT_RISK":  sla.AtRisk,
+		"BREACHED": sla.Breached,
+		"MET":      sla.Met,
+	}
+	marshalOSlaStatus2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋslaᚐStatus = map[sla.Status]string{
+		sla.OnTrack:  "ON_TRACK",
+		sla.AtRisk:   "AT_RISK",
+		sla.Breached: "BREACHED",
+		sla.Met:      "MET",
+	}
+)
+
 func (ec *executionContext) marshalOTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx context.Context, sel ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -2701,6 +3277,14 @@ func (ec *executionContext) unmarshalOTicketFilter2ᚖgithubᚗcomᚋprioritysup
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputTicketFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTicketOrder2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketOrder(ctx context.Context, v any) (*model.TicketOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTicketOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -5,6 +5,7 @@ package loaders
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -38,6 +39,31 @@ type Loaders struct {
 	SettlementsByCustomerID       *dataloadgen.Loader[string, []*models.Settlement]
 	CreditByMonth                 *dataloadgen.Loader[billing.SubscriptionMonth, *models.CreditEntry]
 	SLAHistory                    *dataloadgen.Loader[HistoryKey, []sla.MonthReport]
+	SummaryByKey                  *dataloadgen.Loader[store.SummaryKey, *store.CustomerSummary]
+	TicketsByOwner                *dataloadgen.Loader[TicketsKey, *store.TicketPage]
+}
+
+// TicketsKey asks for one page of the tickets of a customer or a
+// subscription (Owner and ID) the caller has read; Search is the
+// TicketsSearch, JSON-encoded so that the key is comparable: the keys of
+// one list field share it and are read in one batch.
+type TicketsKey struct {
+	Owner  store.TicketOwner
+	ID     string
+	Search string
+}
+
+// TicketsSearch is what a page of TicketsKey asks for.
+type TicketsSearch struct {
+	Query store.TicketSearch
+	Span  store.Span
+	Reads store.TicketReads
+}
+
+// NewTicketsKey returns the key of a page of the tickets of owner id.
+func NewTicketsKey(owner store.TicketOwner, id string, search TicketsSearch) TicketsKey {
+	b, _ := json.Marshal(search)
+	return TicketsKey{Owner: owner, ID: id, Search: string(b)}
 }
 
 // HistoryKey asks for the SLA history of a subscription the caller has
@@ -69,7 +95,7 @@ func NewUncached(src Sources, wait time.Duration) *Loaders {
 // build returns a loader set whose loaders share opts.
 func build(src Sources, opts ...dataloadgen.Option) *Loaders {
 	s := src.Store
-	return &Loaders{
+	l := &Loaders{
 		CustomerByID:                  dataloadgen.NewLoader(all(s.CustomersByIDs), opts...),
 		LicensesByCustomerID:          dataloadgen.NewLoader(all(s.LicensesByCustomerIDs), opts...),
 		SubscriptionsByCustomerID:     dataloadgen.NewLoader(all(s.SubscriptionsByCustomerIDs), opts...),
@@ -83,6 +109,51 @@ func build(src Sources, opts ...dataloadgen.Option) *Loaders {
 		SettlementsByCustomerID:       dataloadgen.NewLoader(all(src.Billing.SettlementsByCustomerIDs), opts...),
 		CreditByMonth:                 dataloadgen.NewLoader(all(src.Ledger.EarnedByMonths), opts...),
 		SLAHistory:                    dataloadgen.NewLoader(histories(s), opts...),
+		SummaryByKey:                  dataloadgen.NewLoader(all(s.CustomerSummaries), opts...),
+	}
+	l.TicketsByOwner = dataloadgen.NewLoader(l.ticketPages(s), opts...)
+	return l
+}
+
+// ticketPages batches ticket pages: one store call per owner kind and
+// search (a fixed number of queries), whose tickets' clocks, customers and
+// subscriptions are primed into l; an error fails only its own keys.
+func (l *Loaders) ticketPages(s *store.Store) func(context.Context, []TicketsKey) ([]*store.TicketPage, []error) {
+	return func(ctx context.Context, keys []TicketsKey) ([]*store.TicketPage, []error) {
+		out := make([]*store.TicketPage, len(keys))
+		errs := make([]error, len(keys))
+		type group struct {
+			owner  store.TicketOwner
+			search string
+		}
+		groups := make(map[group][]int)
+		for i, k := range keys {
+			g := group{k.Owner, k.Search}
+			groups[g] = append(groups[g], i)
+		}
+		for g, idx := range groups {
+			var search TicketsSearch
+			err := json.Unmarshal([]byte(g.search), &search)
+			var pages []*store.TicketPage
+			if err == nil {
+				ids := make([]string, len(idx))
+				for j, i := range idx {
+					ids[j] = keys[i].ID
+				}
+				var all *store.TicketPage
+				if pages, all, err = s.SearchTicketsOf(ctx, g.owner, ids, search.Query, search.Span, search.Reads); err == nil {
+					l.PrimeTicketPage(all)
+				}
+			}
+			for j, i := range idx {
+				if err != nil {
+					errs[i] = err
+				} else {
+					out[i] = pages[j]
+				}
+			}
+		}
+		return out, errs
 	}
 }
 

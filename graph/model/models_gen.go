@@ -10,93 +10,270 @@ import (
 	"time"
 
 	"github.com/prioritysupport/backend/models"
+	"github.com/prioritysupport/backend/sla"
 )
 
+// A new customer.
 type CreateCustomerInput struct {
-	Name             string  `json:"name"`
+	// The company name (1 to 200 characters).
+	Name string `json:"name"`
+	// The customer's Stripe customer id, when it has one already.
 	StripeCustomerID *string `json:"stripeCustomerId,omitempty"`
 }
 
+// A support subscription to record for a customer.
 type CreateSupportSubscriptionInput struct {
-	CustomerID string   `json:"customerId"`
-	Domains    []string `json:"domains"`
+	// The customer that pays for it; it must hold a paid, valid license.
+	CustomerID string `json:"customerId"`
+	// The domains it covers (not webmail domains nor the vendor's support domain).
+	Domains []string `json:"domains"`
 	// When it starts; omitted: at the license's next renewal. May lie in the past to import a running subscription.
-	StartsAt    *time.Time `json:"startsAt,omitempty"`
-	EarlyAccess *bool      `json:"earlyAccess,omitempty"`
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// An early-access subscription (may be opted out of with a pro-rata refund); default false.
+	EarlyAccess *bool `json:"earlyAccess,omitempty"`
 }
 
+// A page of a customer's credit ledger, newest first.
 type CreditEntryConnection struct {
-	Edges      []*CreditEntryEdge `json:"edges"`
-	PageInfo   *PageInfo          `json:"pageInfo"`
-	TotalCount int                `json:"totalCount"`
+	// The entries of the page, in order.
+	Edges []*CreditEntryEdge `json:"edges"`
+	// Where the page lies in the ledger.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// The number of the customer's entries, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// A ledger entry in a connection, with its cursor.
 type CreditEntryEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *models.CreditEntry `json:"node"`
+	// The opaque position of the entry in the ledger.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *models.CreditEntry `json:"node"`
 }
 
+// A page of customers, ordered by name then id.
 type CustomerConnection struct {
-	Edges      []*CustomerEdge `json:"edges"`
-	PageInfo   *PageInfo       `json:"pageInfo"`
-	TotalCount int             `json:"totalCount"`
+	// The customers of the page, in order.
+	Edges []*CustomerEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// The number of customers that match, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// A customer in a connection, with its cursor.
 type CustomerEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *models.Customer `json:"node"`
+	// The opaque position of the customer in the list.
+	Cursor string `json:"cursor"`
+	// The customer.
+	Node *models.Customer `json:"node"`
 }
 
+// The changes; each is checked against the caller's roles and changes nothing when it fails.
 type Mutation struct {
 }
 
+// Where a page of a connection lies in the whole list (Relay cursor connections). Cursors are opaque strings
+// made by the server; pass one back as `after` (with `first`) or `before` (with `last`).
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// More items follow the page. Paging backwards (last/before), true when before was given: items follow it.
+	HasNextPage bool `json:"hasNextPage"`
+	// More items come before the page. Paging forwards (first/after), true when after was given: items precede it.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the page's first item; null for an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the page's last item; null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// The reads. Every caller must be authenticated; a customer user reads only its own customer's objects (another
+// customer's is null, or NOT_FOUND where the field cannot be null); staff (support, sales, admin) read all.
 type Query struct {
 }
 
+// A license to record for a customer.
 type RecordLicenseInput struct {
-	CustomerID string    `json:"customerId"`
-	Key        string    `json:"key"`
-	Paid       bool      `json:"paid"`
-	ValidFrom  time.Time `json:"validFrom"`
+	// The customer that holds it.
+	CustomerID string `json:"customerId"`
+	// The license key as sold.
+	Key string `json:"key"`
+	// Whether it was paid for.
+	Paid bool `json:"paid"`
+	// The first instant it is valid.
+	ValidFrom time.Time `json:"validFrom"`
+	// The instant it stops being valid (after validFrom).
 	ValidUntil time.Time `json:"validUntil"`
 }
 
-type SLAAlert struct {
-	Ticket *models.Ticket `json:"ticket"`
-	Level  SLAAlertLevel  `json:"level"`
-	DueAt  time.Time      `json:"dueAt"`
-	At     time.Time      `json:"at"`
+// A page of a customer's settlements, newest first.
+type SettlementConnection struct {
+	// The settlements of the page, in order.
+	Edges []*SettlementEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// The number of the customer's settlements, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// A settlement in a connection, with its cursor.
+type SettlementEdge struct {
+	// The opaque position of the settlement in the list.
+	Cursor string `json:"cursor"`
+	// The settlement.
+	Node *models.Settlement `json:"node"`
+}
+
+// A running clock that came close to its target or passed it.
+type SLAAlert struct {
+	// The ticket whose clock it is.
+	Ticket *models.Ticket `json:"ticket"`
+	// At risk or breached.
+	Level SLAAlertLevel `json:"level"`
+	// The clock's due time.
+	DueAt time.Time `json:"dueAt"`
+	// When the alert was raised.
+	At time.Time `json:"at"`
+}
+
+// Live streams over the websocket (graphql-transport-ws at /graphql, the token in connection_init), scoped like Query.
 type Subscription struct {
 }
 
+// A page of tickets.
 type TicketConnection struct {
-	Edges      []*TicketEdge `json:"edges"`
-	PageInfo   *PageInfo     `json:"pageInfo"`
-	TotalCount int           `json:"totalCount"`
+	// The tickets of the page, in order.
+	Edges []*TicketEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// The number of tickets that match, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// A ticket in a connection, with its cursor.
 type TicketEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *models.Ticket `json:"node"`
+	// The opaque position of the ticket in the list (valid for the same order only).
+	Cursor string `json:"cursor"`
+	// The ticket.
+	Node *models.Ticket `json:"node"`
 }
 
+// Narrows a ticket list; every field given must hold (AND).
 type TicketFilter struct {
-	Status         *models.TicketStatus `json:"status,omitempty"`
-	Priority       *bool                `json:"priority,omitempty"`
-	SubscriptionID *string              `json:"subscriptionId,omitempty"`
+	// Open or resolved tickets only.
+	Status *models.TicketStatus `json:"status,omitempty"`
+	// Priority (true) or ordinary (false) tickets only.
+	Priority *bool `json:"priority,omitempty"`
+	// Tickets of this subscription only.
+	SubscriptionID *string `json:"subscriptionId,omitempty"`
 	// Opened at or after.
 	From *time.Time `json:"from,omitempty"`
 	// Opened before.
 	To *time.Time `json:"to,omitempty"`
+	// Tickets of this customer only (a customer user may name only its own; another yields no tickets).
+	CustomerID *string `json:"customerId,omitempty"`
+	// Text contained in the subject or the requester's address, case-insensitive as the database's lower() folds
+	// letters (on PostgreSQL every letter its locale folds, on SQLite ASCII letters); `%`, `_` and `\` match
+	// themselves. Trimmed; at most 256 characters, no control characters.
+	Search *string `json:"search,omitempty"`
+	// With a last message (last activity) at or after.
+	LastMessageFrom *time.Time `json:"lastMessageFrom,omitempty"`
+	// With a last message (last activity) before.
+	LastMessageTo *time.Time `json:"lastMessageTo,omitempty"`
+	// true: tickets whose `sla.breached` holds now; false: priority tickets with an SLA state that is not breached.
+	Breached *bool `json:"breached,omitempty"`
+	// true: tickets whose slaStatus is AT_RISK now; false: priority tickets with another SLA state.
+	AtRisk *bool `json:"atRisk,omitempty"`
+	// true: tickets with an SLA clock running now (waiting for support); false: priority tickets with none running.
+	Running *bool `json:"running,omitempty"`
+	// Tickets whose slaStatus is one of these now (ordinary tickets have none and never match).
+	SLAStatus []sla.Status `json:"slaStatus,omitempty"`
 }
 
+// A page of a ticket's messages, oldest first.
+type TicketMessageConnection struct {
+	// The messages of the page, in order.
+	Edges []*TicketMessageEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// The number of the ticket's messages, over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A message in a connection, with its cursor.
+type TicketMessageEdge struct {
+	// The opaque position of the message in the ticket.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *models.Message `json:"node"`
+}
+
+// How to sort a ticket list.
+type TicketOrder struct {
+	// What to sort by.
+	Field TicketOrderField `json:"field"`
+	// Which way.
+	Direction OrderDirection `json:"direction"`
+}
+
+// A sort direction.
+type OrderDirection string
+
+const (
+	// Smallest (earliest) first.
+	OrderDirectionAsc OrderDirection = "ASC"
+	// Largest (latest) first.
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How close a running clock is to missing its target.
 type SLAAlertLevel string
 
 const (
@@ -149,6 +326,67 @@ func (e *SLAAlertLevel) UnmarshalJSON(b []byte) error {
 }
 
 func (e SLAAlertLevel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a ticket list is sorted by; ties are broken by id, in the same direction.
+type TicketOrderField string
+
+const (
+	// When the opening message was received (createdAt).
+	TicketOrderFieldCreatedAt TicketOrderField = "CREATED_AT"
+	// The running clock's due time (sla.currentDueAt); tickets without a running clock come last in either direction.
+	TicketOrderFieldDueAt TicketOrderField = "DUE_AT"
+	// The last activity: when the latest message was received (lastMessageAt).
+	TicketOrderFieldLastMessageAt TicketOrderField = "LAST_MESSAGE_AT"
+)
+
+var AllTicketOrderField = []TicketOrderField{
+	TicketOrderFieldCreatedAt,
+	TicketOrderFieldDueAt,
+	TicketOrderFieldLastMessageAt,
+}
+
+func (e TicketOrderField) IsValid() bool {
+	switch e {
+	case TicketOrderFieldCreatedAt, TicketOrderFieldDueAt, TicketOrderFieldLastMessageAt:
+		return true
+	}
+	return false
+}
+
+func (e TicketOrderField) String() string {
+	return string(e)
+}
+
+func (e *TicketOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketOrderField", str)
+	}
+	return nil
+}
+
+func (e TicketOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketOrderField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
