@@ -50,10 +50,18 @@ const HeaderRequestID = "X-Request-Id"
 // validRequestID accepts the ids a proxy may have set: short and plain.
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
+// quietPaths are the probes a load balancer or an orchestrator calls every
+// few seconds: their successful answers are logged at DEBUG, below the
+// process logger's INFO, so they do not bury the requests that matter. A
+// failing probe is still logged.
+var quietPaths = map[string]bool{"/healthz": true, "/readyz": true}
+
 // Middleware gives each request an id (the caller's X-Request-Id when it is
 // plain and short, else a new one), echoes it in the response, and writes
 // one access log line per request: method, path (never the query string or
-// any header), status, bytes, duration and the id.
+// any header), status, bytes, duration_ms (milliseconds, to the
+// microsecond) and the id. Successful /healthz and /readyz calls are logged
+// at DEBUG; a 5xx at ERROR; anything else at INFO.
 func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,8 +74,11 @@ func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r.WithContext(WithRequestID(r.Context(), id)))
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			switch {
+			case rec.status >= 500:
 				level = slog.LevelError
+			case rec.status < 400 && quietPaths[r.URL.Path]:
+				level = slog.LevelDebug
 			}
 			log.LogAttrs(r.Context(), level, "request",
 				slog.String("request_id", id),
@@ -75,7 +86,7 @@ func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status),
 				slog.Int64("bytes", rec.bytes),
-				slog.Duration("duration", time.Since(start)),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			)
 		})
 	}
