@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/prioritysupport/backend/bizhours"
 	"github.com/prioritysupport/backend/graph"
 	"github.com/prioritysupport/backend/inbound"
+	"github.com/prioritysupport/backend/mailbox"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
 )
@@ -47,12 +49,22 @@ type Config struct {
 	// MetricsToken is the bearer token /metrics asks for (PS_METRICS_TOKEN);
 	// empty means none. It is never logged.
 	MetricsToken string
+	// Providers configures the mail providers' inbound webhooks; each is
+	// off until its secret is set.
+	Providers InboundProviders
 	// OptOutFrom is when early-access customers may start to opt out
 	// (PS_EARLY_ACCESS_OPT_OUT_FROM); zero means any time.
 	OptOutFrom time.Time
 	// DBPool sizes the database connection pool (PS_DB_MAX_CONNS,
 	// PS_DB_MAX_IDLE_CONNS, PS_DB_CONN_MAX_LIFETIME, PS_DB_CONN_MAX_IDLE_TIME).
 	DBPool store.PoolOptions
+	// IMAP configures the mailbox connector (PS_IMAP_*); off unless
+	// PS_IMAP_URL is set.
+	IMAP mailbox.Config
+	// Persisted configures persisted operations: the automatic persisted
+	// query cache (PS_APQ_CACHE_ENTRIES, PS_APQ_CACHE_BYTES) and the trusted
+	// documents of PS_TRUSTED_DOCUMENTS.
+	Persisted graph.PersistedOptions
 	// Now is the clock; nil means time.Now. It is not read from the
 	// environment: tests set it to replay a month.
 	Now func() time.Time
@@ -216,6 +228,7 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		cfg.GraphiQL = b
 	}
 	loadGraphQLLimits(getenv, bad, &cfg.GraphQLLimits)
+	cfg.Persisted = loadPersisted(getenv, bad)
 	if v := getenv("PS_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1024 {
@@ -248,6 +261,8 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 		}
 		cfg.InboundMaxInflightBytes = n
 	}
+	cfg.Providers = loadInboundProviders(getenv, bad, cfg.Production)
+	cfg.IMAP = mailbox.LoadConfig(getenv, cfg.Production, cfg.InboundMaxBytes, bad)
 	cfg.Holidays = splitList(getenv("PS_SLA_HOLIDAYS"))
 	if _, err := bizhours.New(cfg.SLATimezone, nil, cfg.Holidays); err != nil && len(cfg.Holidays) > 0 {
 		bad("PS_SLA_HOLIDAYS", "want dates like 2026-12-25,2027-01-01: %v", err)
@@ -380,6 +395,35 @@ func loadGraphQLLimits(getenv func(string) string, bad func(name, format string,
 	}
 }
 
+// loadPersisted reads the persisted-operation settings: the APQ cache's
+// bounds (whole numbers of at least 1 and 1024) and the trusted-documents
+// manifest, read and checked now so that a bad one stops the start.
+func loadPersisted(getenv func(string) string, bad func(name, format string, args ...any)) graph.PersistedOptions {
+	p := graph.PersistedOptions{CacheEntries: graph.DefaultAPQCacheEntries, CacheBytes: graph.DefaultAPQCacheBytes}
+	if s := getenv("PS_APQ_CACHE_ENTRIES"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 {
+			bad("PS_APQ_CACHE_ENTRIES", "%q is not a whole number of at least 1", s)
+		} else {
+			p.CacheEntries = n
+		}
+	}
+	if s := getenv("PS_APQ_CACHE_BYTES"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err != nil || n < 1024 {
+			bad("PS_APQ_CACHE_BYTES", "%q is not a whole number of at least 1024", s)
+		} else {
+			p.CacheBytes = n
+		}
+	}
+	if path := getenv("PS_TRUSTED_DOCUMENTS"); path != "" {
+		t, err := graph.LoadTrustedDocuments(path)
+		if err != nil {
+			bad("PS_TRUSTED_DOCUMENTS", "%v", err)
+		}
+		p.Trusted = t
+	}
+	return p
+}
+
 // loadDBPool reads the connection pool settings: whole numbers of at least 1
 // (idle connections at most PS_DB_MAX_CONNS) and Go durations of at least a
 // second. Unset ones take store.DefaultPoolOptions.
@@ -421,6 +465,80 @@ func loadDBPool(getenv func(string) string, bad func(name, format string, args .
 			continue
 		}
 		*d.into = v
+	}
+	return p
+}
+
+// InboundProviders configures the mail providers' inbound webhooks. An
+// endpoint whose secret is empty is not served (404).
+type InboundProviders struct {
+	// MailgunSigningKey is the Mailgun domain's HTTP webhook signing key
+	// (PS_MAILGUN_SIGNING_KEY); it turns POST /inbound/mailgun on.
+	MailgunSigningKey []byte
+	// MailgunMaxAge is how old a Mailgun signature may be
+	// (PS_MAILGUN_MAX_AGE, default 5m, from 30s to 1h).
+	MailgunMaxAge time.Duration
+	// SESTopicARNs are the SNS topics POST /inbound/ses accepts
+	// (PS_SES_TOPIC_ARNS, comma-separated); one turns it on.
+	SESTopicARNs []string
+	// PostmarkUser and PostmarkPassword are the basic-auth credentials in
+	// Postmark's inbound webhook URL (PS_POSTMARK_INBOUND_USER,
+	// PS_POSTMARK_INBOUND_PASSWORD); both turn POST /inbound/postmark on.
+	PostmarkUser, PostmarkPassword string
+}
+
+// minProviderSecretBytes is the shortest provider webhook secret
+// production takes.
+const minProviderSecretBytes = 16
+
+// snsTopicARN is the shape of an SNS topic ARN (standard or FIFO) in any
+// AWS partition.
+var snsTopicARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+
+// loadInboundProviders reads the provider webhook settings. Secrets must be
+// printable ASCII without spaces, and in production at least 16 bytes; the
+// Postmark user and password come together, the user without a colon.
+func loadInboundProviders(getenv func(string) string, bad func(name, format string, args ...any), production bool) InboundProviders {
+	p := InboundProviders{MailgunMaxAge: inbound.DefaultMailgunMaxAge}
+	secret := func(name string) string {
+		s := getenv(name)
+		switch {
+		case s == "":
+		case strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+			bad(name, "may hold only printable ASCII characters, no spaces")
+		case production && len(s) < minProviderSecretBytes:
+			bad(name, "is shorter than %d bytes", minProviderSecretBytes)
+		default:
+			return s
+		}
+		return ""
+	}
+	if key := secret("PS_MAILGUN_SIGNING_KEY"); key != "" {
+		p.MailgunSigningKey = []byte(key)
+	}
+	if s := getenv("PS_MAILGUN_MAX_AGE"); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d < 30*time.Second || d > time.Hour {
+			bad("PS_MAILGUN_MAX_AGE", "%q is not a duration from 30s to 1h, like 5m", s)
+		} else {
+			p.MailgunMaxAge = d
+		}
+	}
+	for _, arn := range splitList(getenv("PS_SES_TOPIC_ARNS")) {
+		if !snsTopicARN.MatchString(arn) {
+			bad("PS_SES_TOPIC_ARNS", "%q is not an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:inbound-mail", arn)
+			continue
+		}
+		p.SESTopicARNs = append(p.SESTopicARNs, arn)
+	}
+	user, password := getenv("PS_POSTMARK_INBOUND_USER"), secret("PS_POSTMARK_INBOUND_PASSWORD")
+	switch {
+	case user == "" && getenv("PS_POSTMARK_INBOUND_PASSWORD") == "":
+	case user == "" || getenv("PS_POSTMARK_INBOUND_PASSWORD") == "":
+		bad("PS_POSTMARK_INBOUND_USER", "set both PS_POSTMARK_INBOUND_USER and PS_POSTMARK_INBOUND_PASSWORD, or neither")
+	case strings.ContainsRune(user, ':') || strings.IndexFunc(user, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+		bad("PS_POSTMARK_INBOUND_USER", "may hold only printable ASCII characters, no spaces or colons")
+	case password != "":
+		p.PostmarkUser, p.PostmarkPassword = user, password
 	}
 	return p
 }

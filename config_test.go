@@ -157,6 +157,23 @@ func TestTokenCommand(t *testing.T) {
 			t.Fatalf("exit %d, printed %q", code, out.String())
 		}
 	})
+	t.Run("--help exits 0 and shows the flags with two dashes", func(t *testing.T) {
+		for _, arg := range []string{"--help", "-h"} {
+			var out, errOut bytes.Buffer
+			if code := run([]string{"token", arg}, envOf(map[string]string{"PS_DATA_DIR": t.TempDir()}), &out, &errOut); code != 0 {
+				t.Fatalf("%s: exit %d: %s", arg, code, errOut.String())
+			}
+			for _, flag := range []string{"--role ROLE", "--customer-id", "--ttl", "--private-key-file"} {
+				if !strings.Contains(out.String(), flag) {
+					t.Fatalf("%s does not show %s: %s", arg, flag, out.String())
+				}
+			}
+		}
+		var out, errOut bytes.Buffer
+		if code := run([]string{"token", "--nope"}, envOf(map[string]string{"PS_DATA_DIR": t.TempDir()}), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--role") {
+			t.Fatalf("unknown flag: exit %d: %s", code, errOut.String())
+		}
+	})
 	t.Run("bad configuration exits 2 and names the variable", func(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := run([]string{"token", "--role", "sales"}, envOf(map[string]string{"PS_ENV": "prod"}), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "PS_ENV") {

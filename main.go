@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ const usage = `usage:
   backend token ...   print a signed JWT for trying the API (token -h for flags)
   backend seed-demo   load a small demo data set (two customers, a month of
                       tickets, one breached month) and print tokens to explore it
+  backend imap-check  log in to PS_IMAP_URL, list its folders and say which
+                      would be read and from which UID
 `
 
 func main() {
@@ -55,6 +58,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return tokenCommand(cfg, log, args, stdout, stderr)
 	case "seed-demo":
 		err = seedDemo(context.Background(), cfg, log, stdout)
+	case "imap-check":
+		err = imapCheck(cfg, log, stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -98,7 +103,14 @@ func tokenCommand(cfg Config, log *slog.Logger, args []string, stdout, stderr io
 	subject := fs.String("subject", "", "the token's sub (default: dev-<role>)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
 	keyFile := fs.String("private-key-file", "", "PEM private key to sign RS256/ES256 tokens with (needed when a public key is configured)")
+	fs.Usage = func() {} // printed below: to stdout when asked for
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			tokenUsage(fs)
+			return 0
+		}
+		tokenUsage(fs)
 		return 2
 	}
 	if len(roles) == 0 {
@@ -122,6 +134,24 @@ func tokenCommand(cfg Config, log *slog.Logger, args []string, stdout, stderr io
 	}
 	fmt.Fprintln(stderr, "token:", err)
 	return 1
+}
+
+// tokenUsage prints the token command's flags as the README writes them,
+// with two dashes (one works too).
+func tokenUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintln(w, "usage: backend token --role ROLE [--customer-id ID] [--subject SUB] [--ttl 12h] [--private-key-file PEM]")
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		if f.Name == "role" {
+			kind = "ROLE"
+		}
+		fmt.Fprintf(w, "  --%s %s\n    \t%s", f.Name, kind, usage)
+		if f.DefValue != "" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // signerFor returns a token signer for cfg: a private key from keyFile, the

@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 
 	"github.com/prioritysupport/backend/auth"
@@ -24,6 +23,7 @@ import (
 	"github.com/prioritysupport/backend/events"
 	"github.com/prioritysupport/backend/graph"
 	"github.com/prioritysupport/backend/graph/loaders"
+	"github.com/prioritysupport/backend/graphiql"
 	"github.com/prioritysupport/backend/httperr"
 	"github.com/prioritysupport/backend/inbound"
 	"github.com/prioritysupport/backend/jobs"
@@ -32,6 +32,7 @@ import (
 	"github.com/prioritysupport/backend/migrations"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
+	"github.com/prioritysupport/backend/telemetry"
 )
 
 // App is the wired server: its store, token verifier, logger and metrics.
@@ -52,6 +53,10 @@ type App struct {
 	Billing *billing.Service
 	// LoaderWait is how long a dataloader collects keys before its batch.
 	LoaderWait time.Duration
+	// SNS checks the signatures of POST /inbound/ses and confirms its
+	// subscriptions; nil means one that trusts the SNS hosts only (tests
+	// set one that trusts a local TLS server).
+	SNS *inbound.SNSVerifier
 }
 
 // NewApp wires the services for cfg over an open, migrated store. It
@@ -86,6 +91,7 @@ func (a *App) Handler() http.Handler {
 		Metrics:       a.Metrics,
 		Verify:        a.Verifier.Verify,
 		Origins:       a.Config.CORSOrigins,
+		Persisted:     a.Config.Persisted,
 	})
 	var api http.Handler = gql
 	api = loaders.Middleware(loaders.Sources{Store: a.Store, Ledger: a.Ledger, Billing: a.Billing}, a.LoaderWait)(api)
@@ -95,23 +101,27 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", a.Metrics.Instrument("graphql", api))
 	if a.Config.GraphiQL {
-		mux.Handle("GET /{$}", playground.Handler("Priority Support", "/graphql"))
+		page := graphiql.Handler("Priority Support", "/graphql")
+		mux.Handle("GET /{$}", page)
+		mux.Handle("GET "+graphiql.AssetsPath+"/", page)
 	}
 	mux.Handle("GET /healthz", a.Metrics.Instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httperr.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
 	mux.Handle("GET /readyz", a.Metrics.Instrument("readyz", http.HandlerFunc(a.readyz)))
-	mux.Handle("/inbound/email", a.Metrics.Instrument("inbound_email", inbound.NewHandler(inbound.Handler{
+	in := inbound.NewHandler(inbound.Handler{
 		Store: a.Store, Secret: a.Config.InboundSecret, SupportDomain: a.Config.SupportDomain,
 		MaxBytes: a.Config.InboundMaxBytes, Log: a.Log,
-	}, a.Config.InboundMaxInflightBytes)))
+	}, a.Config.InboundMaxInflightBytes)
+	mux.Handle("/inbound/email", a.Metrics.Instrument("inbound_email", in))
+	a.providerRoutes(mux, in)
 	// Not behind limitBody: the handler reads at most
 	// billing.MaxWebhookBytes itself and needs the exact bytes Stripe signed.
 	mux.Handle("POST /webhooks/stripe", a.Metrics.Instrument("stripe_webhook", a.Billing.WebhookHandler()))
 	if a.Config.publicMetrics() {
 		mux.Handle("GET /metrics", a.metricsHandler())
 	}
-	return logging.Middleware(a.Log)(corsPolicy(a.Config.CORSOrigins).Handler(mux))
+	return telemetry.Middleware(logging.Middleware(a.Log)(corsPolicy(a.Config.CORSOrigins).Handler(telemetry.Routes(mux))))
 }
 
 // corsPolicy returns the CORS policy of the HTTP endpoints. It allows the
@@ -215,6 +225,21 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 func serve(cfg Config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// Before the database opens and the handler is built: the query hook,
+	// the GraphQL extension and trace ids in logs are added only with
+	// tracing on.
+	flushTraces, err := telemetry.Setup(ctx, log)
+	if err != nil {
+		return err
+	}
+	log = telemetry.Logger(log)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := flushTraces(ctx); err != nil {
+			log.Warn("traces not flushed", "error", err.Error())
+		}
+	}()
 	app, closeDB, err := open(ctx, cfg, log, true)
 	if err != nil {
 		return err
@@ -225,7 +250,7 @@ func serve(cfg Config, log *slog.Logger) error {
 	if err := jobs.Migrate(ctx, app.Store.DB(), cfg.DatabaseURL); err != nil {
 		return err
 	}
-	runner, err := jobs.New(ctx, app.Store.DB(), jobs.Options{DatabaseURL: cfg.DatabaseURL, Tasks: tasks{app: app, log: log}, Log: log})
+	runner, err := jobs.New(ctx, app.Store.DB(), jobs.Options{DatabaseURL: cfg.DatabaseURL, Tasks: tasks{app: app, log: log}, Log: log, MailEvery: cfg.IMAP.PollInterval})
 	if err != nil {
 		return err
 	}
@@ -260,7 +285,7 @@ func serve(cfg Config, log *slog.Logger) error {
 		}
 		return err
 	}
-	log.Info("serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production, "stripe", app.Billing.Stripe != nil)
+	log.Info("serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "database", databaseKind(cfg.DatabaseURL), "graphiql", cfg.GraphiQL, "production", cfg.Production, "stripe", app.Billing.Stripe != nil, "imap", cfg.IMAP.Enabled())
 	var serveErr error
 	select {
 	case serveErr = <-errc:
@@ -301,6 +326,7 @@ type listener struct {
 // open connects to the database, migrates it when migrate is set, and
 // builds the App; the returned func closes the database.
 func open(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*App, func(), error) {
+	log = telemetry.Logger(log)
 	db, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DBPool)
 	if err != nil {
 		return nil, nil, err
@@ -371,4 +397,45 @@ func databaseKind(u string) string {
 	}
 	path, _ := store.SQLitePath(u)
 	return "sqlite:" + path
+}
+
+// providerRoutes adds the mail providers' inbound webhooks that are
+// configured, next to /inbound/email and sharing its handler (the one
+// ingestion path, its size cap and its bytes in flight). Not behind
+// limitBody: each reads at most PS_INBOUND_MAX_BYTES itself.
+func (a *App) providerRoutes(mux *http.ServeMux, in *inbound.Handler) {
+	counter, sources := a.Metrics.InboundProviders(), metrics.NewSources(a.Metrics.Registry())
+	hook := inbound.Webhook{
+		Inbound: in, Now: a.Config.Now,
+		Observe: func(_ context.Context, d inbound.Delivery) {
+			counter.Count(d.Provider, d.Outcome)
+			switch {
+			case d.Outcome == inbound.OutcomeStored:
+				sources.Message(inbound.SourceName(d.Provider), metrics.SourceTaken, time.Time{}, time.Now())
+			case d.Outcome == inbound.OutcomeDuplicate:
+				sources.Message(inbound.SourceName(d.Provider), metrics.SourceDuplicate, time.Time{}, time.Now())
+			case d.Refused:
+				sources.Message(inbound.SourceName(d.Provider), metrics.SourceRefused, time.Time{}, time.Now())
+			}
+		},
+	}
+	p := a.Config.Providers
+	if len(p.MailgunSigningKey) > 0 {
+		// Mailgun posts the raw message to URLs ending in "mime".
+		mailgun := a.Metrics.Instrument("inbound_mailgun", inbound.NewMailgun(inbound.Mailgun{
+			Webhook: hook, SigningKey: p.MailgunSigningKey, MaxAge: p.MailgunMaxAge,
+		}))
+		mux.Handle("/inbound/mailgun", mailgun)
+		mux.Handle("/inbound/mailgun/mime", mailgun)
+	}
+	if len(p.SESTopicARNs) > 0 {
+		mux.Handle("/inbound/ses", a.Metrics.Instrument("inbound_ses", inbound.NewSES(inbound.SES{
+			Webhook: hook, Topics: p.SESTopicARNs, Verifier: a.SNS,
+		})))
+	}
+	if p.PostmarkUser != "" {
+		mux.Handle("/inbound/postmark", a.Metrics.Instrument("inbound_postmark", inbound.NewPostmark(inbound.Postmark{
+			Webhook: hook, Auth: inbound.NewBasicAuth(p.PostmarkUser, p.PostmarkPassword),
+		})))
+	}
 }

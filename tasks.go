@@ -16,7 +16,10 @@ type tasks struct {
 	log *slog.Logger
 }
 
-var _ jobs.Tasks = tasks{}
+var (
+	_ jobs.Tasks     = tasks{}
+	_ jobs.MailTasks = tasks{}
+)
 
 // ActivateDue activates the pending subscriptions whose start has come.
 func (t tasks) ActivateDue(ctx context.Context) error {
@@ -85,4 +88,15 @@ func (t tasks) EvaluateMonths(ctx context.Context, refs []jobs.MonthRef) error {
 // SettleStripe finishes the Stripe work left pending.
 func (t tasks) SettleStripe(ctx context.Context) error {
 	return t.app.Billing.SettleStripe(ctx)
+}
+
+// PollMail reads the IMAP mailbox once (mailbox.Connector.Run). A refused
+// login or an unreachable server is logged as an error and fails the run;
+// the next period tries again, and the HTTP server is not affected.
+func (t tasks) PollMail(ctx context.Context) error {
+	_, err := t.app.mailConnector().Run(ctx)
+	if err != nil && ctx.Err() == nil {
+		t.log.ErrorContext(ctx, "imap mailbox not read; retrying next period", "error", err.Error())
+	}
+	return err
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+
+	"github.com/prioritysupport/backend/telemetry"
 )
 
 // StripeConfig says how to reach Stripe.
@@ -77,11 +80,14 @@ func NewStripe(cfg StripeConfig) (*Stripe, error) {
 	// Errors are returned to the caller, which logs them; stripe-go's own
 	// logger would log each one a second time.
 	quiet := &stripe.LeveledLogger{Level: stripe.LevelNull}
+	// stripe-go's default client (80 s timeout, the default transport),
+	// with a client span per call when tracing is on.
+	httpClient := &http.Client{Timeout: 80 * time.Second, Transport: telemetry.Transport("Stripe", http.DefaultTransport)}
 	backend := func(typ stripe.SupportedBackend) stripe.Backend {
 		// GetBackendWithConfig fills in the config it is given, so each
 		// backend gets its own. With a custom API base, uploads and
 		// Connect go there too (stripe-mock serves all three).
-		return stripe.GetBackendWithConfig(typ, &stripe.BackendConfig{URL: base, LeveledLogger: quiet})
+		return stripe.GetBackendWithConfig(typ, &stripe.BackendConfig{URL: base, LeveledLogger: quiet, HTTPClient: httpClient})
 	}
 	api := client.New(cfg.SecretKey, &stripe.Backends{
 		API:     backend(stripe.APIBackend),

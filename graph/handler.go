@@ -25,6 +25,7 @@ import (
 	"github.com/prioritysupport/backend/metrics"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
+	"github.com/prioritysupport/backend/telemetry"
 )
 
 // DefaultComplexityLimit bounds how much one query may ask for; each field
@@ -49,6 +50,8 @@ type HandlerOptions struct {
 	// Origins are the browser origins (CORS) allowed to open a websocket;
 	// "*" allows any.
 	Origins []string
+	// Persisted configures persisted operations (graph/persisted.go).
+	Persisted PersistedOptions
 }
 
 // NewHandler returns the GraphQL HTTP handler (POST, GET and websocket)
@@ -72,13 +75,14 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		}
 		return listCost(n, child)
 	}
-	cfg.Complexity.Query.Tickets = func(child int, _ *model.TicketFilter, first *int, _ *string) int {
-		return listCost(pageSize(first), child)
+	cfg.Complexity.Query.Tickets = func(child int, _ *model.TicketFilter, first *int, _ *string, last *int, _ *string, _ *model.TicketOrder) int {
+		return listCost(spanSize(first, last), child)
 	}
 	cfg.Complexity.Query.PriorityQueue = func(child int, first *int) int { return listCost(pageSize(first), child) }
-	cfg.Complexity.Query.CreditLedger = func(child int, _ *string, first *int, _ *string) int {
-		return listCost(pageSize(first), child)
+	cfg.Complexity.Query.CreditLedger = func(child int, _ *string, first *int, _ *string, last *int, _ *string) int {
+		return listCost(spanSize(first, last), child)
 	}
+	connectionComplexity(&cfg)
 	cfg.Complexity.Customer.Settlements = func(child int) int { return listCost(5, child) }
 	cfg.Complexity.Ticket.Messages = func(child int) int { return listCost(5, child) }
 	cfg.Complexity.Ticket.Clocks = func(child int) int { return listCost(5, child) }
@@ -97,8 +101,11 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(limits.Tokens)
 	srv.SetDisableSuggestion(!opts.Suggestions)
-	// First, so a refused document is never validated, and its errors are
-	// cut before anything else sees them.
+	// Before the limits, which check a persisted document like any other.
+	persisted, readDocumentID := persistedOperations(opts.Persisted)
+	srv.Use(persisted)
+	// First of the checks, so a refused document is never validated, and
+	// its errors are cut before anything else sees them.
 	srv.Use(limitsExtension{limits: limits, introspection: opts.Introspection, passed: cache, log: log})
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
@@ -107,12 +114,17 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if opts.Metrics != nil {
 		srv.Use(opts.Metrics.GraphQL())
 	}
+	telemetry.UseGraphQL(srv)
 	srv.SetErrorPresenter(presentError(log, opts.Metrics, opts.Suggestions))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		logging.For(ctx, log).Error("panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return errors.New("panic in resolver")
 	})
-	return withRequestBounds(limits.Timeout, srv)
+	var h http.Handler = srv
+	if readDocumentID != nil {
+		h = readDocumentID(h)
+	}
+	return withRequestBounds(limits.Timeout, h)
 }
 
 // maxCachedQueryBytes is the longest document the query cache keeps, so

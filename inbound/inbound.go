@@ -24,6 +24,7 @@ import (
 	"github.com/prioritysupport/backend/mail"
 	"github.com/prioritysupport/backend/models"
 	"github.com/prioritysupport/backend/store"
+	"github.com/prioritysupport/backend/telemetry"
 )
 
 // DefaultMaxBytes caps one raw message: 25 MiB, the common limit of mail
@@ -157,12 +158,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // parsing, direction, threading and duplicates are decided the same way.
 // also, when not nil, runs inside the ingestion's transaction (see
 // store.AlsoInTx). A message the parser refuses returns a *mail.ParseError
-// and stores nothing.
-func (h *Handler) Receive(ctx context.Context, raw []byte, also store.AlsoInTx) (models.IngestResult, error) {
+// and stores nothing. With tracing on it runs in an "inbound.Receive" span.
+func (h *Handler) Receive(ctx context.Context, raw []byte, also store.AlsoInTx) (res models.IngestResult, err error) {
+	ctx, span := telemetry.StartMail(ctx, len(raw))
+	defer func() { span.End(res.TicketID, res.Duplicate, err) }()
 	msg, err := mail.Parse(raw)
 	if err != nil {
 		return models.IngestResult{}, err
 	}
+	span.MessageID(msg.MessageID)
 	return h.Store.IngestEmailWith(ctx, h.Email(msg, len(raw)), also)
 }
 

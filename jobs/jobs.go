@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +27,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/prioritysupport/backend/store"
+	"github.com/prioritysupport/backend/telemetry"
 )
 
 // Defaults for Options.
@@ -70,6 +72,15 @@ type Tasks interface {
 	SettleStripe(ctx context.Context) error
 }
 
+// MailTasks is the optional work of reading mailboxes, done by the
+// poll_mail job when Options.MailEvery is set.
+type MailTasks interface {
+	// PollMail reads the configured mailboxes once: new mail, then waiting
+	// for more until its run's time is up (less than the period). A failed
+	// run is not retried: the next period is its retry.
+	PollMail(ctx context.Context) error
+}
+
 // MonthRef names one subscription-month.
 type MonthRef struct {
 	SubscriptionID string
@@ -94,6 +105,9 @@ type Options struct {
 	// RetryPolicy decides when a failed job runs again; nil means River's
 	// default (exponential backoff, attempt^4 seconds). Tests set a short one.
 	RetryPolicy river.ClientRetryPolicy
+	// MailEvery is the period of the poll_mail job, which calls
+	// MailTasks.PollMail (Tasks must implement it); 0 means no such job.
+	MailEvery time.Duration
 }
 
 // riverClient is the part of river.Client[TTx] a Runner uses, the same for
@@ -112,6 +126,10 @@ type Runner struct {
 	client riverClient
 	pool   *pgxpool.Pool // nil on SQLite
 	log    *slog.Logger
+	// stopping is closed when Stop begins, so a poll_mail run waiting for
+	// new mail returns at once instead of holding the shutdown.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds a Runner on db (it does not start workers). On PostgreSQL it
@@ -137,7 +155,7 @@ func New(ctx context.Context, db *bun.DB, opts Options) (*Runner, error) {
 		workers = DefaultWorkers
 	}
 
-	r := &Runner{log: log}
+	r := &Runner{log: log, stopping: make(chan struct{})}
 	w := river.NewWorkers()
 	if err := river.AddWorkerSafely(w, &activateDueWorker{tasks: opts.Tasks}); err != nil {
 		return nil, fmt.Errorf("new jobs runner: %w", err)
@@ -157,17 +175,30 @@ func New(ctx context.Context, db *bun.DB, opts Options) (*Runner, error) {
 	if err := river.AddWorkerSafely(w, &settleStripeWorker{tasks: opts.Tasks}); err != nil {
 		return nil, fmt.Errorf("new jobs runner: %w", err)
 	}
+	periodic := []*river.PeriodicJob{
+		periodicJob(every, activateDueArgs{}),
+		periodicJob(every, slaAlertsArgs{}),
+		periodicJob(every, sweepDueMonthsArgs{}),
+		periodicJob(every, settleStripeArgs{}),
+	}
+	if opts.MailEvery > 0 {
+		mail, ok := opts.Tasks.(MailTasks)
+		if !ok {
+			return nil, errors.New("new jobs runner: MailEvery is set but the tasks do not read mail")
+		}
+		mailEvery := max(opts.MailEvery, MinEvery)
+		if err := river.AddWorkerSafely(w, &pollMailWorker{tasks: mail, timeout: mailEvery + pollMailGrace, stopping: r.stopping}); err != nil {
+			return nil, fmt.Errorf("new jobs runner: %w", err)
+		}
+		periodic = append(periodic, periodicJob(mailEvery, pollMailArgs{}))
+	}
 	cfg := &river.Config{
-		Logger: log,
-		PeriodicJobs: []*river.PeriodicJob{
-			periodicJob(every, activateDueArgs{}),
-			periodicJob(every, slaAlertsArgs{}),
-			periodicJob(every, sweepDueMonthsArgs{}),
-			periodicJob(every, settleStripeArgs{}),
-		},
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
-		RetryPolicy: opts.RetryPolicy,
-		Workers:     w,
+		Logger:       log,
+		Middleware:   []rivertype.Middleware{telemetry.RiverMiddleware()},
+		PeriodicJobs: periodic,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
+		RetryPolicy:  opts.RetryPolicy,
+		Workers:      w,
 	}
 
 	var err error
@@ -220,6 +251,7 @@ func (r *Runner) Start(ctx context.Context) error {
 // Runner cannot start again. It returns ctx's error, wrapped, when running
 // jobs outlived ctx.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() { close(r.stopping) })
 	err := r.client.Stop(ctx)
 	if err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopCancelGrace)

@@ -21,6 +21,7 @@ const (
 	kindEvaluateMonth  = "evaluate_month"
 	kindEvaluateMonths = "evaluate_months"
 	kindSettleStripe   = "settle_stripe"
+	kindPollMail       = "poll_mail"
 )
 
 // evaluateMonthMaxAttempts is how often an evaluation is tried before River
@@ -239,6 +240,53 @@ func (w *evaluateMonthsWorker) Work(ctx context.Context, job *river.Job[evaluate
 	}
 	if err := w.tasks.EvaluateMonths(ctx, refs); err != nil {
 		return fmt.Errorf("evaluate %d months: %w", len(refs), err)
+	}
+	return nil
+}
+
+// pollMailGrace is how long a poll_mail job may outlive its period before
+// River cancels it: a run bounds itself to less than the period, but its
+// last batch may still be committing.
+const pollMailGrace = time.Minute
+
+// pollMailArgs is the periodic job that calls MailTasks.PollMail.
+type pollMailArgs struct{}
+
+// Kind returns "poll_mail".
+func (pollMailArgs) Kind() string { return kindPollMail }
+
+type pollMailWorker struct {
+	river.WorkerDefaults[pollMailArgs]
+	tasks    MailTasks
+	timeout  time.Duration
+	stopping <-chan struct{} // closed when the Runner stops
+}
+
+// Timeout lets a run wait for new mail for most of its period (River's
+// default would cut it at a minute).
+func (w *pollMailWorker) Timeout(*river.Job[pollMailArgs]) time.Duration { return w.timeout }
+
+// Work runs PollMail until it returns or the Runner stops; a run cut short
+// by the stop is no failure (its committed messages stay, the next run
+// continues).
+func (w *pollMailWorker) Work(ctx context.Context, _ *river.Job[pollMailArgs]) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-w.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := w.tasks.PollMail(ctx)
+	select {
+	case <-w.stopping:
+		return nil
+	default:
+	}
+	if err != nil {
+		return fmt.Errorf("poll mail: %w", err)
 	}
 	return nil
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/prioritysupport/backend/telemetry"
 )
 
 // DefaultSQLitePath is where the embedded database lives when DATABASE_URL
@@ -136,7 +138,8 @@ func Open(ctx context.Context, databaseURL string) (*bun.DB, error) {
 // to keep but not to open (each runs the pragmas below and reads the
 // schema), and writers wait for each other on SQLite's lock anyway
 // (busy_timeout, BEGIN IMMEDIATE), so more connections than the cap would
-// only add waiters.
+// only add waiters. With tracing on (telemetry.Setup ran before) each
+// statement run in a traced operation gets a span.
 func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.DB, error) {
 	var db *bun.DB
 	if IsPostgresURL(databaseURL) {
@@ -170,6 +173,7 @@ func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.D
 	db.SetMaxIdleConns(pool.MaxIdleConns)
 	db.SetConnMaxLifetime(pool.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(pool.ConnMaxIdleTime)
+	telemetry.AddQueryHook(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping database: %w", redact(err, databaseURL))
