@@ -2,9 +2,9 @@ package auth
 
 import (
 	"crypto/ecdsa"
-	"crypto/sha256"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
