@@ -57,6 +57,9 @@ func New(cfg Config, recv Receiver, st *store.Store, m *metrics.Sources, log *sl
 // Stats is what one run did, per folder.
 type Stats struct {
 	Folders map[string]*FolderStats
+	// Skipped is true when another run was reading the account, so this
+	// one read nothing.
+	Skipped bool
 }
 
 // FolderStats counts one folder's messages of a run.
@@ -99,9 +102,24 @@ func SourceName(folder string) string { return "imap:" + folder }
 // after its current batch (every folder reads at least one batch a run). It returns a *LoginError when the server refuses the
 // credentials, and ctx's error when ctx ends; the messages committed until
 // then stay committed.
+//
+// One run at a time reads an account, across replicas (store.TryLease): a
+// run that finds another still going (the last one overran its period)
+// returns at once with Stats.Skipped set, instead of reading the same
+// messages twice.
 func (c *Connector) Run(ctx context.Context) (Stats, error) {
 	var stats Stats
-	err := c.run(ctx, &stats)
+	release, ok, err := c.store.TryLease(ctx, "imap:"+c.cfg.Account())
+	if err != nil {
+		return stats, err
+	}
+	if !ok {
+		stats.Skipped = true
+		logging.For(ctx, c.log).InfoContext(ctx, "imap mailbox is being read by another run; this one is skipped", "account", c.cfg.Account())
+		return stats, nil
+	}
+	defer release()
+	err = c.run(ctx, &stats)
 	c.metrics.Run("imap", err)
 	if taken, dups, refused := stats.total(); taken+dups+refused > 0 {
 		logging.For(ctx, c.log).InfoContext(ctx, "imap mailbox read", "account", c.cfg.Account(),

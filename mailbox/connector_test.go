@@ -572,3 +572,44 @@ func TestConnectorXOAUTH2(t *testing.T) {
 	os.WriteFile(tokenFile, []byte("token-two\n"), 0o600) // refreshed outside
 	r.run(oauth)
 }
+
+// TestConnectorRunsOneAtATime: a run that starts while another reads the
+// same account (the last one overran its period) reads nothing, so no
+// message is fetched and counted twice; once the first ends, the next runs.
+func TestConnectorRunsOneAtATime(t *testing.T) {
+	testdb.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRig(t, db)
+		mailboxtest.Append(t, r.server.Client(t), "INBOX", customerMessages(3, "overlap")...)
+		first := r.connector(nil)
+		first.noIdle = true
+		inside := make(chan struct{})
+		done := make(chan struct{})
+		finished := make(chan struct{})
+		first.afterMessage = func(string, imap.UID) {
+			select {
+			case <-inside:
+			default:
+				close(inside)
+				<-done // hold the run until the second has tried
+			}
+		}
+		go func() {
+			defer close(finished)
+			first.Run(context.Background())
+		}()
+		<-inside
+		second, err := r.connector(nil).Run(context.Background())
+		close(done)
+		if err != nil || !second.Skipped || len(second.Folders) != 0 {
+			t.Fatalf("overlapping run = %+v, %v; want skipped, nothing read", second, err)
+		}
+		<-finished
+		third := r.run(nil)
+		if third.Skipped {
+			t.Fatal("a run after the first ended was skipped: the lease was not given back")
+		}
+		if src := r.source("imap:INBOX"); src.Taken != 3 {
+			t.Errorf("imap:INBOX counted %d taken, want 3", src.Taken)
+		}
+	})
+}

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 	"unicode"
@@ -225,4 +227,53 @@ func (s *Store) SaveMailboxProgress(ctx context.Context, db bun.IDB, account, fo
 		return fmt.Errorf("save mailbox progress: %w", err)
 	}
 	return nil
+}
+
+// TryLease takes the exclusive lease called name, so that a piece of work
+// (one IMAP account's run) is done by one process at a time across
+// replicas: on PostgreSQL a session advisory lock held on a connection of
+// its own, elsewhere a lock in this process (SQLite has one process). It
+// returns ok false, without waiting, when another holder has it; release
+// gives it back and must be called once when ok.
+func (s *Store) TryLease(ctx context.Context, name string) (release func(), ok bool, err error) {
+	if _, held := s.leases.LoadOrStore(name, struct{}{}); held {
+		return nil, false, nil
+	}
+	local := func() { s.leases.Delete(name) }
+	if !IsPostgres(s.db) {
+		return local, true, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		local()
+		return nil, false, fmt.Errorf("lease %s: %w", name, err)
+	}
+	key := leaseKey(name)
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?)", key).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		local()
+		if err != nil {
+			return nil, false, fmt.Errorf("lease %s: %w", name, err)
+		}
+		return nil, false, nil
+	}
+	return func() {
+		// The unlock needs a live context: the run's may have ended. A
+		// failed unlock closes the connection, which releases the lock too.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock(?)", key); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+		local()
+	}, true, nil
+}
+
+// leaseKey maps a lease name to an advisory-lock key, apart from the keys
+// of thread and domain locks by a fixed prefix in the hash.
+func leaseKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("lease:" + name))
+	return int64(h.Sum64())
 }

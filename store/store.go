@@ -36,6 +36,9 @@ type Store struct {
 	// one before commits, instead of polling SQLite's lock with the
 	// growing sleeps of its busy handler.
 	ingestMu sync.Mutex
+	// leases are the exclusive leases this process holds (TryLease), by
+	// name.
+	leases sync.Map
 }
 
 // Options configure a Store.
