@@ -2,7 +2,7 @@
 // renames or retypes breaks `tsc --noEmit` here before it breaks a page.
 import { execute } from "./client";
 import type { SlaStatus, TicketStatus } from "./gql/graphql";
-import { CreditsQuery, MonthReportsQuery, SlaReportQuery, TicketDetailQuery, TicketsPageQuery, ViewerQuery } from "./operations";
+import { CreditsQuery, MonthReportsQuery, ResponseRatesQuery, SlaReportQuery, TicketDetailQuery, TicketsPageQuery, ViewerQuery } from "./operations";
 
 /** Formats integer minor units (cents) of a currency. */
 export function formatMoney(money: { cents: number; currency: string }): string {
@@ -20,22 +20,26 @@ const ticketStatusLabel: Record<TicketStatus, string> = { OPEN: "Open", RESOLVED
 
 /** The rows of the ticket page. */
 export async function ticketRows(endpoint: string, token: string, after?: string): Promise<string[]> {
-  const { data } = await execute(endpoint, token, TicketsPageQuery, { first: 50, after: after ?? null });
+  const { data } = await execute(endpoint, token, TicketsPageQuery, {
+    first: 50,
+    after: after ?? null,
+    orderBy: { field: "DUE_AT", direction: "ASC" },
+  });
   return (data?.tickets.edges ?? []).map(({ node }) => {
     const due = node.sla?.currentDueAt ?? node.sla?.firstResponseDueAt ?? "";
-    const late = node.sla?.breached ? " (late)" : "";
-    return `${node.subject} · ${ticketStatusLabel[node.status]} · ${node.priority ? "priority" : "ordinary"} · ${due}${late}`;
+    const sla = node.slaStatus ? ` · ${statusLabel[node.slaStatus]}` : "";
+    return `${node.subject} · ${ticketStatusLabel[node.status]} · ${node.priority ? "priority" : "ordinary"} · ${due}${sla}`;
   });
 }
 
 /** A ticket's conversation and clocks. */
 export async function ticketDetail(endpoint: string, token: string, id: string): Promise<string[]> {
-  const { data } = await execute(endpoint, token, TicketDetailQuery, { id });
+  const { data } = await execute(endpoint, token, TicketDetailQuery, { id, messages: 50, after: null });
   const ticket = data?.ticket;
   if (!ticket) {
     return [];
   }
-  const messages = ticket.messages.map((m) => `${m.receivedAt} ${m.direction} ${m.fromName || m.from}: ${m.subject}${m.machineSent ? " (automatic)" : ""}`);
+  const messages = ticket.messagesConnection.edges.map(({ node: m }) => `${m.receivedAt} ${m.direction} ${m.fromName || m.from}: ${m.subject}${m.machineSent ? " (automatic)" : ""}`);
   const clocks = ticket.clocks.map((c) => `${c.kind} ${c.startedAt}–${c.stoppedAt ?? "running"} ${c.businessSeconds ?? 0}s of ${c.targetSeconds}s${c.met === false ? " missed" : ""}`);
   return [...messages, ...clocks];
 }
@@ -72,4 +76,22 @@ export async function viewer(endpoint: string, token: string): Promise<string> {
   const { data } = await execute(endpoint, token, ViewerQuery, {});
   const customer = data?.viewer.customer;
   return customer ? `${customer.name} (${formatMoney(customer.creditBalance)})` : (data?.viewer.subject ?? "");
+}
+
+/** The response-rates page: one line per month, then the range's totals. */
+export async function responseRates(endpoint: string, token: string, from: string, to: string): Promise<string[]> {
+  const { data } = await execute(endpoint, token, ResponseRatesQuery, { from, to });
+  const summary = data?.viewer.customer?.slaSummary;
+  if (!summary) {
+    return [];
+  }
+  const minutes = (s: number | null | undefined) => (s == null ? "–" : `${Math.round(s / 60)} min`);
+  return [
+    ...summary.months.map(
+      (m) =>
+        `${m.month} ${statusLabel[m.status]}${m.final ? "" : " (so far)"}: ${m.firstResponsesMet}/${m.firstResponses} first responses on time, ` +
+        `${m.firstResponsesRunning ?? 0} waiting, average ${minutes(m.averageFirstResponseSeconds)}, follow-ups ${minutes(m.averageFollowUpResponseSeconds)}, credit ${formatMoney(m.creditEarned)}`,
+    ),
+    `${summary.from}–${summary.to}: ${summary.monthsMet} months met, ${summary.monthsBreached} breached, ${formatMoney(summary.creditEarned)} credited`,
+  ];
 }

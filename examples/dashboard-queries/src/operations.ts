@@ -23,8 +23,8 @@ export const ViewerQuery = graphql(`
 
 /** The ticket page: a page of tickets with each one's SLA state. */
 export const TicketsPageQuery = graphql(`
-  query TicketsPage($first: Int, $after: String, $filter: TicketFilter) {
-    tickets(first: $first, after: $after, filter: $filter) {
+  query TicketsPage($first: Int, $after: String, $filter: TicketFilter, $orderBy: TicketOrder) {
+    tickets(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
       pageInfo {
         hasNextPage
@@ -40,6 +40,7 @@ export const TicketsPageQuery = graphql(`
           requesterEmail
           createdAt
           lastMessageAt
+          slaStatus
           sla {
             firstResponseDueAt
             firstRespondedAt
@@ -61,7 +62,7 @@ export const TicketsPageQuery = graphql(`
 
 /** One ticket with its messages and SLA clocks. */
 export const TicketDetailQuery = graphql(`
-  query TicketDetail($id: ID!) {
+  query TicketDetail($id: ID!, $messages: Int, $after: String) {
     ticket(id: $id) {
       id
       subject
@@ -79,19 +80,29 @@ export const TicketDetailQuery = graphql(`
         currentDueAt
         businessSecondsLeft
       }
-      messages {
-        id
-        direction
-        machineSent
-        bounce
-        from
-        fromName
-        to
-        subject
-        receivedAt
-        sentAt
-        attachments
-        body
+      slaStatus
+      messagesConnection(first: $messages, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            direction
+            machineSent
+            bounce
+            from
+            fromName
+            to
+            subject
+            receivedAt
+            sentAt
+            attachments
+            body
+          }
+        }
       }
       clocks {
         kind
@@ -174,6 +185,51 @@ export const MonthReportsQuery = graphql(`
                 currency
               }
               createdAt
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+/** The "our response rates" page: the customer's months over a range, and the totals. */
+export const ResponseRatesQuery = graphql(`
+  query ResponseRates($from: Month!, $to: Month!) {
+    viewer {
+      customer {
+        id
+        name
+        slaSummary(from: $from, to: $to) {
+          from
+          to
+          ticketsReceived
+          firstResponses
+          firstResponsesMet
+          firstResponsesMissed
+          averageFirstResponseSeconds
+          averageFollowUpResponseSeconds
+          monthsMet
+          monthsBreached
+          creditEarned {
+            cents
+            currency
+          }
+          months {
+            month
+            final
+            status
+            ticketsReceived
+            firstResponses
+            firstResponsesAnswered
+            firstResponsesMet
+            firstResponsesMissed
+            firstResponsesRunning
+            averageFirstResponseSeconds
+            averageFollowUpResponseSeconds
+            creditEarned {
+              cents
+              currency
             }
           }
         }
