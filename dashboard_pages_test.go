@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -15,14 +13,7 @@ import (
 // with a priority ticket answered by support. Each page's data comes back
 // whole, with no error, from that one request.
 func TestDashboardPagesAreOneQueryEach(t *testing.T) {
-	raw, err := os.ReadFile(dashboardManifest)
-	if err != nil {
-		t.Fatalf("the dashboard's manifest (npm run codegen in examples/dashboard-queries writes it): %v", err)
-	}
-	var manifest map[string]string
-	if err := json.Unmarshal(raw, &manifest); err != nil {
-		t.Fatal(err)
-	}
+	manifest := readDashboardManifest(t)
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		now := time.Now().UTC()
 		s := newTestServer(t, databaseURL, map[string]string{"PS_TRUSTED_DOCUMENTS": dashboardManifest})
@@ -47,7 +38,9 @@ func TestDashboardPagesAreOneQueryEach(t *testing.T) {
 		var tickets struct {
 			Tickets struct {
 				TotalCount int
-				Edges      []struct{ Node struct{ ID, SlaStatus string } }
+				Edges      []struct {
+					Node struct{ ID, SlaStatus string }
+				}
 			}
 		}
 		page("TicketsPage", map[string]any{"first": 50}, &tickets)
@@ -89,13 +82,17 @@ func TestDashboardPagesAreOneQueryEach(t *testing.T) {
 		var credits struct{ CreditBalance struct{ Cents int } }
 		page("Credits", map[string]any{"first": 20}, &credits)
 		var reports struct {
-			Viewer struct{ Customer struct{ SupportSubscriptions []struct{ ID string } } }
+			Viewer struct {
+				Customer struct{ SupportSubscriptions []struct{ ID string } }
+			}
 		}
 		page("MonthReports", map[string]any{"months": 3}, &reports)
 		if len(reports.Viewer.Customer.SupportSubscriptions) != 1 {
 			t.Errorf("month reports: %+v", reports)
 		}
-		var viewer struct{ Viewer struct{ Customer struct{ Name string } } }
+		var viewer struct {
+			Viewer struct{ Customer struct{ Name string } }
+		}
 		page("Viewer", nil, &viewer)
 		if viewer.Viewer.Customer.Name != "Pages Ltd" {
 			t.Errorf("viewer: %+v", viewer)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -27,27 +26,7 @@ func imapEnv(server *mailboxtest.Server, password string) map[string]string {
 // PS_IMAP_POLL_INTERVAL, as serve does; it stops when the test ends.
 func startMailJobs(t *testing.T, s *testServer, databaseURL string) {
 	t.Helper()
-	db := s.App.Store.DB()
-	if err := jobs.Migrate(t.Context(), db, databaseURL); err != nil {
-		t.Fatal(err)
-	}
-	r, err := jobs.New(t.Context(), db, jobs.Options{
-		DatabaseURL: databaseURL, Tasks: tasks{app: s.App, log: s.App.Log}, Log: s.App.Log,
-		Every: time.Hour, MailEvery: s.App.Config.IMAP.PollInterval,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := r.Stop(ctx); err != nil {
-			t.Errorf("stop jobs: %v", err)
-		}
-	})
+	startRunner(t, s, databaseURL, jobs.Options{Every: time.Hour, MailEvery: s.App.Config.IMAP.PollInterval})
 }
 
 // TestIMAPMailThroughServer: the server's poll_mail job reads the mailbox:

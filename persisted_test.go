@@ -123,7 +123,10 @@ func manifestID(t *testing.T, manifest map[string]string, name string) string {
 	return ""
 }
 
-func TestTrustedDocumentsThroughTheServer(t *testing.T) {
+// readDashboardManifest returns the dashboard's persisted-documents
+// manifest: document by id.
+func readDashboardManifest(t *testing.T) map[string]string {
+	t.Helper()
 	raw, err := os.ReadFile(dashboardManifest)
 	if err != nil {
 		t.Fatalf("the dashboard's manifest (npm run codegen in examples/dashboard-queries writes it): %v", err)
@@ -132,6 +135,11 @@ func TestTrustedDocumentsThroughTheServer(t *testing.T) {
 	if err := json.Unmarshal(raw, &manifest); err != nil {
 		t.Fatal(err)
 	}
+	return manifest
+}
+
+func TestTrustedDocumentsThroughTheServer(t *testing.T) {
+	manifest := readDashboardManifest(t)
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		s := newTestServer(t, databaseURL, map[string]string{"PS_TRUSTED_DOCUMENTS": dashboardManifest})
 		// createCustomer is not a dashboard operation, so the trusted

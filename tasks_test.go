@@ -45,28 +45,36 @@ func TestJobsCreditDueMonthsOnce(t *testing.T) {
 // would, sweeping every jobs.MinEvery; they stop when the test ends.
 func startJobs(t *testing.T, s *testServer, databaseURL string, n int) {
 	t.Helper()
+	for range n {
+		startRunner(t, s, databaseURL, jobs.Options{Every: jobs.MinEvery})
+	}
+}
+
+// startRunner migrates River's tables and starts one job runner over the
+// server's database with opts, its database, tasks and log filled in, and
+// returns it; it stops when the test ends.
+func startRunner(t *testing.T, s *testServer, databaseURL string, opts jobs.Options) *jobs.Runner {
+	t.Helper()
 	db := s.App.Store.DB()
 	if err := jobs.Migrate(t.Context(), db, databaseURL); err != nil {
 		t.Fatal(err)
 	}
-	for range n {
-		r, err := jobs.New(t.Context(), db, jobs.Options{
-			DatabaseURL: databaseURL, Tasks: tasks{app: s.App, log: s.App.Log}, Log: s.App.Log, Every: jobs.MinEvery,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := r.Stop(ctx); err != nil {
-				t.Errorf("stop jobs: %v", err)
-			}
-		})
+	opts.DatabaseURL, opts.Tasks, opts.Log = databaseURL, tasks{app: s.App, log: s.App.Log}, s.App.Log
+	r, err := jobs.New(t.Context(), db, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := r.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := r.Stop(ctx); err != nil {
+			t.Errorf("stop jobs: %v", err)
+		}
+	})
+	return r
 }
 
 // countRows counts the rows of table that match where.

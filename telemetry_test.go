@@ -258,24 +258,7 @@ func TestTracing(t *testing.T) {
 		})
 
 		t.Run("river job", func(t *testing.T) {
-			db := s.App.Store.DB()
-			if err := jobs.Migrate(t.Context(), db, databaseURL); err != nil {
-				t.Fatal(err)
-			}
-			r, err := jobs.New(t.Context(), db, jobs.Options{DatabaseURL: databaseURL, Tasks: tasks{app: s.App, log: s.App.Log}, Log: s.App.Log, Every: time.Hour})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				if err := r.Stop(ctx); err != nil {
-					t.Errorf("stop jobs: %v", err)
-				}
-			})
+			r := startRunner(t, s, databaseURL, jobs.Options{Every: time.Hour})
 			ctx, enqueue := tracer.Start(t.Context(), "enqueue")
 			month := time.Now().AddDate(0, -1, 0).Format("2006-01")
 			if err := r.EnqueueEvaluateMonth(ctx, f.SubscriptionID, month); err != nil {
