@@ -592,7 +592,7 @@ func TestFilteredTicketPageQueriesDoNotGrowWithPageSize(t *testing.T) {
 		s.App.Store.DB().AddQueryHook(counter)
 		query := `query($first: Int, $last: Int) { tickets(first: $first, last: $last, filter: {slaStatus: [MET, ON_TRACK, AT_RISK, BREACHED]},
 			orderBy: {field: DUE_AT, direction: ASC}) { totalCount edges { node { id slaStatus sla { breached } customer { name } subscription { id } } } } }`
-		count := func(vars map[string]any, n int) int64 {
+		once := func(vars map[string]any, n int) int64 {
 			counter.n.Store(0)
 			var out struct {
 				Tickets struct {
@@ -610,6 +610,10 @@ func TestFilteredTicketPageQueriesDoNotGrowWithPageSize(t *testing.T) {
 			}
 			return counter.n.Load()
 		}
+		// The fewest of three runs, as below for the nested lists.
+		count := func(vars map[string]any, n int) int64 {
+			return min(once(vars, n), once(vars, n), once(vars, n))
+		}
 		small, large := count(map[string]any{"first": 2}, 2), count(map[string]any{"first": 100}, 6)
 		back := count(map[string]any{"last": 100}, 6)
 		if small != large || back != large {
@@ -624,48 +628,57 @@ func TestFilteredTicketPageQueriesDoNotGrowWithPageSize(t *testing.T) {
 		nested := `query($n: Int) { customers(first: $n) { edges { node { name
 			tickets(first: 2, filter: {priority: true}, orderBy: {field: DUE_AT, direction: ASC}) { totalCount pageInfo { hasNextPage } edges { node { subject slaStatus } } }
 			supportSubscriptions { tickets(last: 1) { totalCount edges { node { subject } } } } } } } }`
+		// Each count is the fewest of three runs: a batch window split by a
+		// stalled goroutine (a busy machine) only ever adds queries, while a
+		// per-customer query would add them on every run.
 		var pages []int64
 		for _, n := range []int{1, 2} {
-			counter.n.Store(0)
-			var out struct {
-				Customers struct {
-					Edges []struct {
-						Node struct {
-							Name    string
-							Tickets struct {
-								TotalCount int
-								PageInfo   struct{ HasNextPage bool }
-								Edges      []struct {
-									Node struct{ Subject, SlaStatus string }
-								}
-							}
-							SupportSubscriptions []struct {
+			fewest := int64(-1)
+			for range 3 {
+				counter.n.Store(0)
+				var out struct {
+					Customers struct {
+						Edges []struct {
+							Node struct {
+								Name    string
 								Tickets struct {
 									TotalCount int
-									Edges      []struct{ Node struct{ Subject string } }
+									PageInfo   struct{ HasNextPage bool }
+									Edges      []struct {
+										Node struct{ Subject, SlaStatus string }
+									}
+								}
+								SupportSubscriptions []struct {
+									Tickets struct {
+										TotalCount int
+										Edges      []struct{ Node struct{ Subject string } }
+									}
 								}
 							}
 						}
 					}
 				}
-			}
-			s.gql(s.support(), nested, map[string]any{"n": n}).decode(t, &out)
-			pages = append(pages, counter.n.Load())
-			for _, e := range out.Customers.Edges {
-				c := e.Node
-				switch c.Name {
-				case "Alpha Ltd":
-					if c.Tickets.TotalCount != 5 || !c.Tickets.PageInfo.HasNextPage || len(c.Tickets.Edges) != 2 ||
-						c.Tickets.Edges[0].Node.Subject != "overdue" || c.Tickets.Edges[1].Node.SlaStatus != "AT_RISK" ||
-						c.SupportSubscriptions[0].Tickets.TotalCount != 5 || c.SupportSubscriptions[0].Tickets.Edges[0].Node.Subject != "late" {
-						t.Errorf("Alpha = %+v", c)
-					}
-				case "Beta Ltd":
-					if c.Tickets.TotalCount != 1 || c.Tickets.PageInfo.HasNextPage || len(c.Tickets.Edges) != 1 || c.Tickets.Edges[0].Node.Subject != "beta" {
-						t.Errorf("Beta = %+v", c)
+				s.gql(s.support(), nested, map[string]any{"n": n}).decode(t, &out)
+				if got := counter.n.Load(); fewest < 0 || got < fewest {
+					fewest = got
+				}
+				for _, e := range out.Customers.Edges {
+					c := e.Node
+					switch c.Name {
+					case "Alpha Ltd":
+						if c.Tickets.TotalCount != 5 || !c.Tickets.PageInfo.HasNextPage || len(c.Tickets.Edges) != 2 ||
+							c.Tickets.Edges[0].Node.Subject != "overdue" || c.Tickets.Edges[1].Node.SlaStatus != "AT_RISK" ||
+							c.SupportSubscriptions[0].Tickets.TotalCount != 5 || c.SupportSubscriptions[0].Tickets.Edges[0].Node.Subject != "late" {
+							t.Errorf("Alpha = %+v", c)
+						}
+					case "Beta Ltd":
+						if c.Tickets.TotalCount != 1 || c.Tickets.PageInfo.HasNextPage || len(c.Tickets.Edges) != 1 || c.Tickets.Edges[0].Node.Subject != "beta" {
+							t.Errorf("Beta = %+v", c)
+						}
 					}
 				}
 			}
+			pages = append(pages, fewest)
 		}
 		if pages[0] != pages[1] {
 			t.Fatalf("the nested ticket lists of 1 and 2 customers ran %d and %d queries", pages[0], pages[1])
