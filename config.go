@@ -481,6 +481,12 @@ type InboundProviders struct {
 	// SESTopicARNs are the SNS topics POST /inbound/ses accepts
 	// (PS_SES_TOPIC_ARNS, comma-separated); one turns it on.
 	SESTopicARNs []string
+	// SESCertCacheSize bounds the SNS signing certificates kept
+	// (PS_SES_CERT_CACHE_SIZE, default 16, 1 to 1000).
+	SESCertCacheSize int
+	// SESFetchTimeout bounds a certificate download or a subscription
+	// confirmation (PS_SES_FETCH_TIMEOUT, default 10s, 1s to 1m).
+	SESFetchTimeout time.Duration
 	// PostmarkUser and PostmarkPassword are the basic-auth credentials in
 	// Postmark's inbound webhook URL (PS_POSTMARK_INBOUND_USER,
 	// PS_POSTMARK_INBOUND_PASSWORD); both turn POST /inbound/postmark on.
@@ -499,7 +505,8 @@ var snsTopicARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:[0-9]{12
 // printable ASCII without spaces, and in production at least 16 bytes; the
 // Postmark user and password come together, the user without a colon.
 func loadInboundProviders(getenv func(string) string, bad func(name, format string, args ...any), production bool) InboundProviders {
-	p := InboundProviders{MailgunMaxAge: inbound.DefaultMailgunMaxAge}
+	p := InboundProviders{MailgunMaxAge: inbound.DefaultMailgunMaxAge,
+		SESCertCacheSize: inbound.DefaultSNSCertCacheSize, SESFetchTimeout: inbound.DefaultSNSFetchTimeout}
 	secret := func(name string) string {
 		s := getenv(name)
 		switch {
@@ -529,6 +536,20 @@ func loadInboundProviders(getenv func(string) string, bad func(name, format stri
 			continue
 		}
 		p.SESTopicARNs = append(p.SESTopicARNs, arn)
+	}
+	if s := getenv("PS_SES_CERT_CACHE_SIZE"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 1000 {
+			bad("PS_SES_CERT_CACHE_SIZE", "%q is not a whole number from 1 to 1000", s)
+		} else {
+			p.SESCertCacheSize = n
+		}
+	}
+	if s := getenv("PS_SES_FETCH_TIMEOUT"); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d < time.Second || d > time.Minute {
+			bad("PS_SES_FETCH_TIMEOUT", "%q is not a duration from 1s to 1m, like 10s", s)
+		} else {
+			p.SESFetchTimeout = d
+		}
 	}
 	user, password := getenv("PS_POSTMARK_INBOUND_USER"), secret("PS_POSTMARK_INBOUND_PASSWORD")
 	switch {

@@ -23,6 +23,9 @@ func TestLoadConfigProvidersDefaults(t *testing.T) {
 	if p.MailgunMaxAge != inbound.DefaultMailgunMaxAge || inbound.DefaultMailgunMaxAge != 5*time.Minute {
 		t.Fatalf("Mailgun window %v, want 5m", p.MailgunMaxAge)
 	}
+	if p.SESCertCacheSize != 16 || p.SESFetchTimeout != 10*time.Second {
+		t.Fatalf("SNS certificate cache %d, fetch timeout %v; want 16, 10s", p.SESCertCacheSize, p.SESFetchTimeout)
+	}
 }
 
 // TestLoadConfigProviders reads every provider setting.
@@ -33,11 +36,16 @@ func TestLoadConfigProviders(t *testing.T) {
 		"PS_SES_TOPIC_ARNS":            "arn:aws:sns:us-east-1:123456789012:inbound, arn:aws-cn:sns:cn-north-1:123456789012:inbound-cn",
 		"PS_POSTMARK_INBOUND_USER":     "postmark",
 		"PS_POSTMARK_INBOUND_PASSWORD": "a-long-enough-password",
+		"PS_SES_CERT_CACHE_SIZE":       "4",
+		"PS_SES_FETCH_TIMEOUT":         "3s",
 	}))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	p := cfg.Providers
+	if p.SESCertCacheSize != 4 || p.SESFetchTimeout != 3*time.Second {
+		t.Fatalf("SNS certificate cache %d, fetch timeout %v; want 4, 3s", p.SESCertCacheSize, p.SESFetchTimeout)
+	}
 	if string(p.MailgunSigningKey) != "key-0123456789abcdef" || p.MailgunMaxAge != 2*time.Minute ||
 		!slices.Equal(p.SESTopicARNs, []string{"arn:aws:sns:us-east-1:123456789012:inbound", "arn:aws-cn:sns:cn-north-1:123456789012:inbound-cn"}) ||
 		p.PostmarkUser != "postmark" || p.PostmarkPassword != "a-long-enough-password" {
@@ -58,6 +66,10 @@ func TestLoadConfigProvidersBadValues(t *testing.T) {
 		{"mailgun window too short", "PS_MAILGUN_MAX_AGE", map[string]string{"PS_MAILGUN_MAX_AGE": "10s"}},
 		{"mailgun window too long", "PS_MAILGUN_MAX_AGE", map[string]string{"PS_MAILGUN_MAX_AGE": "2h"}},
 		{"not a topic ARN", "PS_SES_TOPIC_ARNS", map[string]string{"PS_SES_TOPIC_ARNS": "arn:aws:sns:us-east-1:123456789012:ok, arn:aws:sqs:us-east-1:123456789012:queue"}},
+		{"certificate cache of 0", "PS_SES_CERT_CACHE_SIZE", map[string]string{"PS_SES_CERT_CACHE_SIZE": "0"}},
+		{"certificate cache too large", "PS_SES_CERT_CACHE_SIZE", map[string]string{"PS_SES_CERT_CACHE_SIZE": "5000"}},
+		{"fetch timeout too short", "PS_SES_FETCH_TIMEOUT", map[string]string{"PS_SES_FETCH_TIMEOUT": "100ms"}},
+		{"fetch timeout not a duration", "PS_SES_FETCH_TIMEOUT", map[string]string{"PS_SES_FETCH_TIMEOUT": "ten"}},
 		{"postmark user alone", "PS_POSTMARK_INBOUND_USER", map[string]string{"PS_POSTMARK_INBOUND_USER": "postmark"}},
 		{"postmark password alone", "PS_POSTMARK_INBOUND_USER", map[string]string{"PS_POSTMARK_INBOUND_PASSWORD": "a-long-enough-password"}},
 		{"postmark user with a colon", "PS_POSTMARK_INBOUND_USER", map[string]string{"PS_POSTMARK_INBOUND_USER": "post:mark", "PS_POSTMARK_INBOUND_PASSWORD": "a-long-enough-password"}},

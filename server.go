@@ -429,8 +429,15 @@ func (a *App) providerRoutes(mux *http.ServeMux, in *inbound.Handler) {
 		mux.Handle("/inbound/mailgun/mime", mailgun)
 	}
 	if len(p.SESTopicARNs) > 0 {
+		verifier := a.SNS
+		if verifier == nil {
+			verifier = &inbound.SNSVerifier{}
+		}
+		if verifier.CacheSize == 0 && verifier.FetchTimeout == 0 {
+			verifier.CacheSize, verifier.FetchTimeout = p.SESCertCacheSize, p.SESFetchTimeout
+		}
 		mux.Handle("/inbound/ses", a.Metrics.Instrument("inbound_ses", inbound.NewSES(inbound.SES{
-			Webhook: hook, Topics: p.SESTopicARNs, Verifier: a.SNS,
+			Webhook: hook, Topics: p.SESTopicARNs, Verifier: verifier,
 		})))
 	}
 	if p.PostmarkUser != "" {

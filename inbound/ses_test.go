@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -376,7 +377,7 @@ func TestSESSubscriptionConfirmation(t *testing.T) {
 // are cached up to a bound, the ones leaving first dropped.
 func TestSNSCertCacheIsBounded(t *testing.T) {
 	f := newFakeSNS(t)
-	for i := range snsCertCacheSize + 5 {
+	for i := range DefaultSNSCertCacheSize + 5 {
 		m := f.notification(t, testTopic, []byte("x"), "UTF8")
 		m["SigningCertURL"] = f.srv.URL + "/rotated/SimpleNotificationService-" + strconv.Itoa(i) + ".pem"
 		var msg SNSMessage
@@ -389,7 +390,65 @@ func TestSNSCertCacheIsBounded(t *testing.T) {
 	}
 	f.verifier.mu.Lock()
 	defer f.verifier.mu.Unlock()
-	if n := len(f.verifier.certs); n != snsCertCacheSize {
-		t.Fatalf("%d certificates cached, want %d", n, snsCertCacheSize)
+	if n := len(f.verifier.certs); n != DefaultSNSCertCacheSize {
+		t.Fatalf("%d certificates cached, want %d", n, DefaultSNSCertCacheSize)
+	}
+}
+
+// TestSNSCertCacheSizeIsSet: a configured bound replaces the default.
+func TestSNSCertCacheSizeIsSet(t *testing.T) {
+	f := newFakeSNS(t)
+	f.verifier.CacheSize = 3
+	for i := range 6 {
+		m := f.notification(t, testTopic, []byte("x"), "UTF8")
+		m["SigningCertURL"] = f.srv.URL + "/rotated/SimpleNotificationService-" + strconv.Itoa(i) + ".pem"
+		var msg SNSMessage
+		if err := json.Unmarshal(f.sign(t, m, "2"), &msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.verifier.Verify(t.Context(), &msg); err != nil {
+			t.Fatalf("certificate %d: %v", i, err)
+		}
+	}
+	f.verifier.mu.Lock()
+	defer f.verifier.mu.Unlock()
+	if n := len(f.verifier.certs); n != 3 {
+		t.Fatalf("%d certificates cached, want the configured 3", n)
+	}
+}
+
+// TestSNSFetchTimeoutIsSet: a certificate host slower than the configured
+// timeout fails the check instead of holding the request (the certificate
+// it sends two seconds late is genuine, so without the timeout it passes).
+func TestSNSFetchTimeoutIsSet(t *testing.T) {
+	f := newFakeSNS(t)
+	genuine := f.srv.Client()
+	slow := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+		res, err := genuine.Get(f.certURL)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		io.Copy(w, res.Body)
+	}))
+	t.Cleanup(slow.Close)
+	slowHost := strings.TrimPrefix(slow.URL, "https://")
+	f.verifier.FetchTimeout = 200 * time.Millisecond
+	f.verifier.Client = slow.Client()
+	f.verifier.AllowURL = func(u *url.URL) bool { return u.Host == slowHost }
+	m := f.notification(t, testTopic, []byte("x"), "UTF8")
+	m["SigningCertURL"] = slow.URL + "/SimpleNotificationService-slow.pem"
+	var msg SNSMessage
+	if err := json.Unmarshal(f.sign(t, m, "2"), &msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.verifier.Verify(t.Context(), &msg); err == nil {
+		t.Fatal("a certificate that never arrived was accepted")
 	}
 }

@@ -22,16 +22,17 @@ import (
 
 // SNS limits.
 const (
-	// snsCertCacheSize bounds the signing certificates kept: SNS uses one
-	// per region at a time, rotated now and then.
-	snsCertCacheSize = 16
+	// DefaultSNSCertCacheSize bounds the signing certificates kept when
+	// SNSVerifier.CacheSize is zero: SNS uses one per region at a time,
+	// rotated now and then.
+	DefaultSNSCertCacheSize = 16
 	// snsCertTTL is how long a fetched certificate is kept.
 	snsCertTTL = 24 * time.Hour
 	// snsMaxCertBytes bounds a certificate download.
 	snsMaxCertBytes = 64 << 10
-	// snsFetchTimeout bounds a certificate download or a subscription
-	// confirmation.
-	snsFetchTimeout = 10 * time.Second
+	// DefaultSNSFetchTimeout bounds a certificate download or a
+	// subscription confirmation when SNSVerifier.FetchTimeout is zero.
+	DefaultSNSFetchTimeout = 10 * time.Second
 )
 
 // snsHost matches the hosts SNS signs from and confirms on:
@@ -112,6 +113,12 @@ type SNSVerifier struct {
 	AllowURL func(*url.URL) bool
 	// Now is the clock of certificate validity; nil means time.Now.
 	Now func() time.Time
+	// CacheSize bounds the certificates kept (PS_SES_CERT_CACHE_SIZE); 0
+	// means DefaultSNSCertCacheSize.
+	CacheSize int
+	// FetchTimeout bounds a certificate download or a subscription
+	// confirmation (PS_SES_FETCH_TIMEOUT); 0 means DefaultSNSFetchTimeout.
+	FetchTimeout time.Duration
 
 	mu    sync.Mutex
 	certs map[string]cachedCert
@@ -121,6 +128,22 @@ type SNSVerifier struct {
 type cachedCert struct {
 	key     *rsa.PublicKey
 	expires time.Time
+}
+
+// cacheSize is the certificate cache's bound.
+func (v *SNSVerifier) cacheSize() int {
+	if v.CacheSize > 0 {
+		return v.CacheSize
+	}
+	return DefaultSNSCertCacheSize
+}
+
+// fetchTimeout bounds one fetch.
+func (v *SNSVerifier) fetchTimeout() time.Duration {
+	if v.FetchTimeout > 0 {
+		return v.FetchTimeout
+	}
+	return DefaultSNSFetchTimeout
 }
 
 func (v *SNSVerifier) now() time.Time {
@@ -147,7 +170,7 @@ func (v *SNSVerifier) allowed(raw string) (*url.URL, bool) {
 // client returns the HTTP client, which never follows a redirect (a
 // redirect could leave the SNS hosts).
 func (v *SNSVerifier) client() *http.Client {
-	c := http.Client{Timeout: snsFetchTimeout}
+	c := http.Client{Timeout: v.fetchTimeout()}
 	if v.Client != nil {
 		c = *v.Client
 	}
@@ -226,7 +249,7 @@ func (v *SNSVerifier) key(ctx context.Context, certURL string) (*rsa.PublicKey, 
 	if v.certs == nil {
 		v.certs = map[string]cachedCert{}
 	}
-	if len(v.certs) >= snsCertCacheSize {
+	if len(v.certs) >= v.cacheSize() {
 		// Drop the expired ones, then, if still full, the one leaving first.
 		var first string
 		for u, c := range v.certs {
@@ -236,7 +259,7 @@ func (v *SNSVerifier) key(ctx context.Context, certURL string) (*rsa.PublicKey, 
 				first = u
 			}
 		}
-		if len(v.certs) >= snsCertCacheSize {
+		if len(v.certs) >= v.cacheSize() {
 			delete(v.certs, first)
 		}
 	}
@@ -246,7 +269,7 @@ func (v *SNSVerifier) key(ctx context.Context, certURL string) (*rsa.PublicKey, 
 
 // fetch downloads and parses the PEM certificate at certURL.
 func (v *SNSVerifier) fetch(ctx context.Context, certURL string) (*x509.Certificate, error) {
-	ctx, cancel := context.WithTimeout(ctx, snsFetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, v.fetchTimeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, certURL, nil)
 	if err != nil {
@@ -283,7 +306,7 @@ func (v *SNSVerifier) Confirm(ctx context.Context, m *SNSMessage) error {
 	if !ok {
 		return fmt.Errorf("%w: SubscribeURL is not an https URL on an SNS host", errSNSSignature)
 	}
-	ctx, cancel := context.WithTimeout(ctx, snsFetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, v.fetchTimeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
