@@ -115,11 +115,11 @@ func (m *Mailgun) serve(w http.ResponseWriter, r *http.Request) answer {
 	// The token is remembered with the message, in its transaction: a
 	// delivery that fails leaves the token for Mailgun's retry.
 	expires := signed.Add(m.MaxAge + MailgunMaxAhead)
-	a = m.ingest(ctx, raw, func(ctx context.Context, tx bun.IDB, _ models.IngestResult) error {
+	a = m.ingest(ctx, raw, func(ctx context.Context, tx bun.IDB, res models.IngestResult) error {
 		if err := m.tokens.remember(ctx, tx, token, now, expires); err != nil {
 			return err
 		}
-		return m.recordTaken(ctx, tx, ProviderMailgun)
+		return m.recordTaken(ctx, tx, ProviderMailgun, res.ReceivedAt)
 	}, mailgunPermanent)
 	if a.outcome == OutcomeUnparseable {
 		a = m.recordRefusal(ctx, ProviderMailgun, "", a)

@@ -67,8 +67,8 @@ func (p *Postmark) serve(w http.ResponseWriter, r *http.Request) answer {
 		return p.recordRefusal(ctx, ProviderPostmark, in.MessageID, refuse(postmarkPermanent, models.CodeBadUserInput, OutcomeUnparseable,
 			"no RawEmail: turn on \"Include raw email content in JSON payload\" in the inbound stream's settings"))
 	}
-	a = p.ingest(ctx, []byte(*in.RawEmail), func(ctx context.Context, tx bun.IDB, _ models.IngestResult) error {
-		return p.recordTaken(ctx, tx, ProviderPostmark)
+	a = p.ingest(ctx, []byte(*in.RawEmail), func(ctx context.Context, tx bun.IDB, res models.IngestResult) error {
+		return p.recordTaken(ctx, tx, ProviderPostmark, res.ReceivedAt)
 	}, postmarkPermanent)
 	if a.outcome == OutcomeUnparseable {
 		a = p.recordRefusal(ctx, ProviderPostmark, in.MessageID, a)

@@ -157,3 +157,29 @@ func TestProviderBodiesInFlightAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderSourceKeepsReceivedTime: a provider's source records the
+// message's received time (its topmost Received: header) as its last
+// message time, and the lag from it, not the time of ingestion.
+func TestProviderSourceKeepsReceivedTime(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRig(t, db, 0)
+		h := NewPostmark(Postmark{Webhook: r.hook, Auth: NewBasicAuth(postmarkUser, postmarkPassword)})
+		received := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+		raw := "Received: by mx.vendor.test; " + received.Format(time.RFC1123Z) + "\r\n" + string(readSample(t))
+		if rec := serve(h, postmarkRequest(postmarkJSON(t, &raw), postmarkUser, postmarkPassword)); rec.Code != http.StatusOK {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		var got struct {
+			LastMessageAt time.Time `bun:"last_message_at"`
+			LagSeconds    int64     `bun:"lag_seconds"`
+		}
+		if err := db.NewSelect().Table("mail_sources").Column("last_message_at", "lag_seconds").
+			Where("source = ?", SourceName(ProviderPostmark)).Scan(t.Context(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.LastMessageAt.Equal(received) || got.LagSeconds < 600 {
+			t.Fatalf("last message at %v, lag %ds; want %v and at least 600s", got.LastMessageAt, got.LagSeconds, received)
+		}
+	})
+}

@@ -219,9 +219,11 @@ func (w Webhook) ingest(ctx context.Context, raw []byte, also store.AlsoInTx, pe
 func SourceName(provider string) string { return "webhook:" + provider }
 
 // recordTaken counts a message taken in the source stats, on tx (the
-// ingestion's transaction, so the count commits with the message).
-func (w Webhook) recordTaken(ctx context.Context, tx bun.IDB, provider string) error {
-	return w.Inbound.Store.RecordIntake(ctx, tx, SourceName(provider), time.Time{}, "")
+// ingestion's transaction, so the count commits with the message);
+// received is the message's received time, which the source's last message
+// time and lag are of.
+func (w Webhook) recordTaken(ctx context.Context, tx bun.IDB, provider string, received time.Time) error {
+	return w.Inbound.Store.RecordIntake(ctx, tx, SourceName(provider), received, "")
 }
 
 // recordRefusal counts a, a refused message an authenticated delivery

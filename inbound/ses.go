@@ -127,8 +127,8 @@ func (s *SES) serve(w http.ResponseWriter, r *http.Request) answer {
 		}
 		raw = dec
 	}
-	a = s.ingest(ctx, raw, func(ctx context.Context, tx bun.IDB, _ models.IngestResult) error {
-		return s.recordTaken(ctx, tx, ProviderSES)
+	a = s.ingest(ctx, raw, func(ctx context.Context, tx bun.IDB, res models.IngestResult) error {
+		return s.recordTaken(ctx, tx, ProviderSES, res.ReceivedAt)
 	}, sesPermanent)
 	if a.outcome == OutcomeUnparseable {
 		a = s.recordRefusal(ctx, ProviderSES, n.Mail.MessageID, a)

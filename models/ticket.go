@@ -159,6 +159,9 @@ type IngestResult struct {
 	CustomerID string
 	Priority   bool
 	Duplicate  bool
+	// ReceivedAt is when the vendor's mail system received this copy of
+	// the message (the topmost Received: time, else when it was ingested).
+	ReceivedAt time.Time
 }
 
 // Running reports whether the clock has not stopped.

@@ -74,6 +74,7 @@ func (s *Store) IngestEmailWith(ctx context.Context, in models.InboundEmail, als
 	err := s.ingestTx(ctx, func(tx bun.Tx) error {
 		var err error
 		res, published, err = s.ingest(ctx, tx, in, now)
+		res.ReceivedAt = in.ReceivedAt
 		if err == nil && also != nil {
 			err = also(ctx, tx, res)
 		}
@@ -82,6 +83,7 @@ func (s *Store) IngestEmailWith(ctx context.Context, in models.InboundEmail, als
 	if IsUniqueViolation(err) {
 		// The same message arrived twice at once and the other copy won.
 		res, err = duplicateOf(ctx, s.db, in.MessageID)
+		res.ReceivedAt = in.ReceivedAt
 		if err == nil && !res.Duplicate {
 			err = errors.New("message id conflict without a stored message")
 		}
