@@ -48,7 +48,7 @@ func optString(s string) *string {
 
 // customerConnection returns the Relay connection of a page of customers.
 func customerConnection(p *store.CustomerPage) *model.CustomerConnection {
-	conn := &model.CustomerConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, false), TotalCount: p.TotalCount}
+	conn := &model.CustomerConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, p.HasPreviousPage), TotalCount: p.TotalCount}
 	for i, c := range p.Customers {
 		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: p.Cursors[i], Node: c})
 	}

@@ -62,8 +62,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	cfg := generated.Config{Resolvers: r}
 	cfg.Schema = withoutIncrementalDelivery(generated.NewExecutableSchema(cfg).Schema())
 	cfg.Directives.HasRole = hasRole
-	cfg.Complexity.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
-		return listCost(pageSize(first), child)
+	cfg.Complexity.Query.Customers = func(child int, _ *string, first *int, _ *string, last *int, _ *string) int {
+		return listCost(spanSize(first, last), child)
 	}
 	cfg.Complexity.Customer.SupportSubscriptions = func(child int) int { return listCost(3, child) }
 	cfg.Complexity.Customer.Licenses = func(child int) int { return listCost(3, child) }

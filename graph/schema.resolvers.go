@@ -72,8 +72,8 @@ func (r *queryResolver) Customer(ctx context.Context, id string) (*models.Custom
 	return r.Store.FindCustomer(ctx, id)
 }
 
-func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error) {
-	page, err := r.Store.FindCustomers(ctx, deref(search), store.Page{First: deref(first), After: deref(after)})
+func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string, last *int, before *string) (*model.CustomerConnection, error) {
+	page, err := r.Store.FindCustomersIn(ctx, deref(search), store.Span{First: deref(first), After: deref(after), Last: deref(last), Before: deref(before)})
 	if err != nil {
 		return nil, err
 	}

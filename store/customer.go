@@ -71,7 +71,9 @@ type CustomerPage struct {
 	Customers   []*models.Customer
 	Cursors     []string
 	HasNextPage bool
-	TotalCount  int
+	// HasPreviousPage says customers come before the page (see Span).
+	HasPreviousPage bool
+	TotalCount      int
 }
 
 // FindCustomers lists the customers the caller may see (a customer user sees
@@ -80,11 +82,18 @@ type CustomerPage struct {
 // BAD_USER_INPUT for a bad page size or cursor, or a search text that
 // models.NormalizeSearch refuses (over 256 characters, control characters).
 func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*CustomerPage, error) {
+	return s.FindCustomersIn(ctx, search, Span{First: page.First, After: page.After})
+}
+
+// FindCustomersIn is FindCustomers for a page read forwards (first, after)
+// or backwards (last, before, the page before a cursor, still in name
+// order), with Span's rules and errors.
+func (s *Store) FindCustomersIn(ctx context.Context, search string, span Span) (*CustomerPage, error) {
 	scope, err := ReadScope(ctx)
 	if err != nil {
 		return nil, err
 	}
-	size, err := page.size()
+	size, backward, err := span.check()
 	if err != nil {
 		return nil, err
 	}
@@ -106,22 +115,31 @@ func (s *Store) FindCustomers(ctx context.Context, search string, page Page) (*C
 	if err != nil {
 		return nil, fmt.Errorf("count customers: %w", err)
 	}
-	q := s.db.NewSelect().Model((*models.Customer)(nil)).Apply(filter).OrderExpr("c.name ASC, c.id ASC").Limit(int64(size) + 1)
-	if page.After != "" {
-		cur, err := decodeCursor(page.After)
+	order := "c.name ASC, c.id ASC"
+	if backward {
+		order = "c.name DESC, c.id DESC"
+	}
+	q := s.db.NewSelect().Model((*models.Customer)(nil)).Apply(filter).OrderExpr(order).Limit(int64(size) + 1)
+	if span.After != "" {
+		cur, err := decodeCursor(span.After)
 		if err != nil {
 			return nil, err
 		}
 		q = q.Where("(c.name > ? OR (c.name = ? AND c.id > ?))", cur.Key, cur.Key, cur.ID)
+	}
+	if span.Before != "" {
+		cur, err := decodeCursor(span.Before)
+		if err != nil {
+			return nil, models.Errorf(models.CodeBadUserInput, "before is not a valid cursor")
+		}
+		q = q.Where("(c.name < ? OR (c.name = ? AND c.id < ?))", cur.Key, cur.Key, cur.ID)
 	}
 	var rows []*models.Customer
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("find customers: %w", err)
 	}
 	p := &CustomerPage{TotalCount: int(total)}
-	if len(rows) > size {
-		rows, p.HasNextPage = rows[:size], true
-	}
+	rows, p.HasNextPage, p.HasPreviousPage = pageOf(rows, span, size, backward)
 	p.Customers = rows
 	for _, c := range rows {
 		p.Cursors = append(p.Cursors, encodeCursor(c.Name, c.ID))

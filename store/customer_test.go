@@ -312,3 +312,54 @@ func TestFindCustomersSearchNonASCIIName(t *testing.T) {
 		}
 	})
 }
+
+// TestFindCustomersPagesBackwards: pages read backwards (last, before) come
+// in name order, chain to the start, agree with the forward pages and say
+// which sides have more; mixing directions or a bad cursor is refused.
+func TestFindCustomersPagesBackwards(t *testing.T) {
+	eachFixture(t, func(t *testing.T, f *fixture) {
+		var want []string
+		for i := 1; i <= 25; i++ {
+			want = append(want, fmt.Sprintf("Customer %02d", i))
+		}
+		order := slices.Clone(want)
+		rand.New(rand.NewPCG(3, 4)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, name := range order {
+			f.customer(name)
+		}
+
+		wantPages := []struct {
+			names      []string
+			prev, next bool
+		}{{want[15:25], true, false}, {want[5:15], true, true}, {want[0:5], false, true}}
+		var got []string
+		before := ""
+		for i, wp := range wantPages {
+			page, err := f.st.FindCustomersIn(supportCtx, "", store.Span{Last: 10, Before: before})
+			wantCode(t, err, "")
+			names := customerNames(page.Customers)
+			if !slices.Equal(names, wp.names) || page.HasPreviousPage != wp.prev || page.HasNextPage != (wp.next && before != "") || page.TotalCount != 25 {
+				t.Fatalf("backward page %d = %q, prev %v, next %v; want %q, %v", i+1, names, page.HasPreviousPage, page.HasNextPage, wp.names, wp.prev)
+			}
+			got = append(names, got...)
+			before = page.Cursors[0]
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("all backward pages = %q, want %q", got, want)
+		}
+
+		// A forward cursor works backwards too: the page before the 12th.
+		fwd, err := f.st.FindCustomers(supportCtx, "", store.Page{First: 12})
+		wantCode(t, err, "")
+		page, err := f.st.FindCustomersIn(supportCtx, "", store.Span{Last: 3, Before: fwd.Cursors[11]})
+		wantCode(t, err, "")
+		if names := customerNames(page.Customers); !slices.Equal(names, want[8:11]) || !page.HasPreviousPage || !page.HasNextPage {
+			t.Fatalf("3 before the 12th = %q, prev %v, next %v; want %q, true, true", names, page.HasPreviousPage, page.HasNextPage, want[8:11])
+		}
+
+		for _, bad := range []store.Span{{First: 2, Last: 2}, {Last: 2, After: fwd.Cursors[0]}, {Last: 101}, {Last: 2, Before: "not-a-cursor"}} {
+			_, err := f.st.FindCustomersIn(supportCtx, "", bad)
+			wantCode(t, err, models.CodeBadUserInput)
+		}
+	})
+}

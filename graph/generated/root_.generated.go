@@ -183,7 +183,7 @@ type ComplexityRoot struct {
 		CreditBalance           func(childComplexity int, customerID *string) int
 		CreditLedger            func(childComplexity int, customerID *string, first *int, after *string, last *int, before *string) int
 		Customer                func(childComplexity int, id string) int
-		Customers               func(childComplexity int, search *string, first *int, after *string) int
+		Customers               func(childComplexity int, search *string, first *int, after *string, last *int, before *string) int
 		MailSources             func(childComplexity int) int
 		Node                    func(childComplexity int, id string) int
 		Nodes                   func(childComplexity int, ids []string) int
@@ -1062,7 +1062,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.mailSources":
 		if e.ComplexityRoot.Query.MailSources == nil {
@@ -2435,10 +2435,14 @@ type Query {
   customers(
     "Text contained in the name or a covered domain, case-insensitive; at most 256 characters."
     search: String
-    "The page size, 1 to 100; default 20."
+    "The page size, 1 to 100; default 20. Not with last or before."
     first: Int
     "The cursor after which the page starts."
     after: String
+    "The size of a page read backwards, 1 to 100: the customers just before ` + "`" + `before` + "`" + ` (or the last ones), still in name order."
+    last: Int
+    "The cursor before which a backward page ends."
+    before: String
   ): CustomerConnection!
   "A subscription by id; null when it does not exist or the caller may not see it."
   supportSubscription("The subscription's id." id: ID!): SupportSubscription
