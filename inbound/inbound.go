@@ -104,29 +104,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusUnauthorized, models.CodeUnauthenticated, "missing or invalid X-Signature")
 		return
 	}
-	if r.ContentLength > max {
+	raw, err := h.readBody(w, r)
+	switch {
+	case errors.Is(err, errTooLarge):
 		httperr.Write(w, http.StatusRequestEntityTooLarge, models.CodeBadUserInput, fmt.Sprintf("message is larger than %d bytes", max))
 		return
-	}
-	weight := max
-	if r.ContentLength >= 0 {
-		weight = r.ContentLength
-	}
-	wait, cancel := context.WithTimeout(r.Context(), h.InflightWait)
-	err := h.inflight.Acquire(wait, weight)
-	cancel()
-	if err != nil {
-		logging.For(r.Context(), h.Log).WarnContext(r.Context(), "inbound email refused: too many bytes in flight", "bytes", weight)
+	case errors.Is(err, errBusy):
+		logging.For(r.Context(), h.Log).WarnContext(r.Context(), "inbound email refused: too many bytes in flight", "declared_bytes", r.ContentLength)
 		w.Header().Set("Retry-After", "5")
 		httperr.Write(w, http.StatusServiceUnavailable, CodeBusy, "too many messages are being received at once; retry shortly")
-		return
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-	h.inflight.Release(weight)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		httperr.Write(w, http.StatusRequestEntityTooLarge, models.CodeBadUserInput, fmt.Sprintf("message is larger than %d bytes", max))
 		return
 	case err != nil:
 		httperr.Write(w, http.StatusBadRequest, models.CodeBadUserInput, "could not read the message body")
@@ -168,6 +154,39 @@ func (h *Handler) Receive(ctx context.Context, raw []byte, also store.AlsoInTx) 
 	}
 	span.MessageID(msg.MessageID)
 	return h.Store.IngestEmailWith(ctx, h.Email(msg, len(raw)), also)
+}
+
+// Why readBody read no body.
+var (
+	errTooLarge = errors.New("body over the size cap")
+	errBusy     = errors.New("too many bytes of bodies in flight")
+)
+
+// readBody reads r's whole body, at most h.MaxBytes, while holding its
+// weight among the bodies being read at once: its declared length, or the
+// cap when it declares none. It returns errTooLarge for a body over the cap
+// (declared or read), errBusy when no room frees up within
+// h.InflightWait, and the read error otherwise.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > h.MaxBytes {
+		return nil, errTooLarge
+	}
+	weight := h.MaxBytes
+	if r.ContentLength >= 0 {
+		weight = r.ContentLength
+	}
+	wait, cancel := context.WithTimeout(r.Context(), h.InflightWait)
+	err := h.inflight.Acquire(wait, weight)
+	cancel()
+	if err != nil {
+		return nil, errBusy
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBytes))
+	h.inflight.Release(weight)
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		return nil, errTooLarge
+	}
+	return body, err
 }
 
 // CodeBusy is the code of a 503: the server is receiving too much mail at

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -157,33 +156,17 @@ func (w Webhook) finish(rw http.ResponseWriter, r *http.Request, provider string
 // in flight, as POST /inbound/email does. permanent is the status that
 // tells the provider not to retry; a body over the cap gets it, since a
 // retry would be as large. When ok is false, a is the refusal.
-func (w Webhook) readBody(rw http.ResponseWriter, r *http.Request, permanent int) (body []byte, a answer, ok bool) {
-	h := w.Inbound
-	max := h.MaxBytes
-	tooLarge := refuse(permanent, models.CodeBadUserInput, OutcomeTooLarge, fmt.Sprintf("request is larger than %d bytes", max))
+func (w Webhook) readBody(rw http.ResponseWriter, r *http.Request, permanent int) ([]byte, answer, bool) {
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
 		return nil, refuse(http.StatusMethodNotAllowed, models.CodeBadUserInput, OutcomeUnparseable, "use POST"), false
 	}
-	if r.ContentLength > max {
-		return nil, tooLarge, false
-	}
-	weight := max
-	if r.ContentLength >= 0 {
-		weight = r.ContentLength
-	}
-	wait, cancel := context.WithTimeout(r.Context(), h.InflightWait)
-	err := h.inflight.Acquire(wait, weight)
-	cancel()
-	if err != nil {
-		return nil, refuse(http.StatusServiceUnavailable, CodeBusy, OutcomeBusy, "too many messages are being received at once; retry shortly"), false
-	}
-	body, err = io.ReadAll(http.MaxBytesReader(rw, r.Body, max))
-	h.inflight.Release(weight)
-	var tooBig *http.MaxBytesError
+	body, err := w.Inbound.readBody(rw, r)
 	switch {
-	case errors.As(err, &tooBig):
-		return nil, tooLarge, false
+	case errors.Is(err, errTooLarge):
+		return nil, refuse(permanent, models.CodeBadUserInput, OutcomeTooLarge, fmt.Sprintf("request is larger than %d bytes", w.Inbound.MaxBytes)), false
+	case errors.Is(err, errBusy):
+		return nil, refuse(http.StatusServiceUnavailable, CodeBusy, OutcomeBusy, "too many messages are being received at once; retry shortly"), false
 	case err != nil:
 		return nil, refuse(http.StatusBadRequest, models.CodeBadUserInput, OutcomeUnparseable, "could not read the request body"), false
 	}
