@@ -377,17 +377,7 @@ func TestSESSubscriptionConfirmation(t *testing.T) {
 // are cached up to a bound, the ones leaving first dropped.
 func TestSNSCertCacheIsBounded(t *testing.T) {
 	f := newFakeSNS(t)
-	for i := range DefaultSNSCertCacheSize + 5 {
-		m := f.notification(t, testTopic, []byte("x"), "UTF8")
-		m["SigningCertURL"] = f.srv.URL + "/rotated/SimpleNotificationService-" + strconv.Itoa(i) + ".pem"
-		var msg SNSMessage
-		if err := json.Unmarshal(f.sign(t, m, "2"), &msg); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.verifier.Verify(t.Context(), &msg); err != nil {
-			t.Fatalf("certificate %d: %v", i, err)
-		}
-	}
+	f.verifyRotated(t, DefaultSNSCertCacheSize+5)
 	f.verifier.mu.Lock()
 	defer f.verifier.mu.Unlock()
 	if n := len(f.verifier.certs); n != DefaultSNSCertCacheSize {
@@ -399,17 +389,7 @@ func TestSNSCertCacheIsBounded(t *testing.T) {
 func TestSNSCertCacheSizeIsSet(t *testing.T) {
 	f := newFakeSNS(t)
 	f.verifier.CacheSize = 3
-	for i := range 6 {
-		m := f.notification(t, testTopic, []byte("x"), "UTF8")
-		m["SigningCertURL"] = f.srv.URL + "/rotated/SimpleNotificationService-" + strconv.Itoa(i) + ".pem"
-		var msg SNSMessage
-		if err := json.Unmarshal(f.sign(t, m, "2"), &msg); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.verifier.Verify(t.Context(), &msg); err != nil {
-			t.Fatalf("certificate %d: %v", i, err)
-		}
-	}
+	f.verifyRotated(t, 6)
 	f.verifier.mu.Lock()
 	defer f.verifier.mu.Unlock()
 	if n := len(f.verifier.certs); n != 3 {
@@ -450,5 +430,22 @@ func TestSNSFetchTimeoutIsSet(t *testing.T) {
 	}
 	if err := f.verifier.Verify(t.Context(), &msg); err == nil {
 		t.Fatal("a certificate that never arrived was accepted")
+	}
+}
+
+// verifyRotated verifies n notifications, each signed under a certificate
+// at a URL of its own, as if SNS had rotated its certificate n times.
+func (f *fakeSNS) verifyRotated(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		m := f.notification(t, testTopic, []byte("x"), "UTF8")
+		m["SigningCertURL"] = f.srv.URL + "/rotated/SimpleNotificationService-" + strconv.Itoa(i) + ".pem"
+		var msg SNSMessage
+		if err := json.Unmarshal(f.sign(t, m, "2"), &msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.verifier.Verify(t.Context(), &msg); err != nil {
+			t.Fatalf("certificate %d: %v", i, err)
+		}
 	}
 }
