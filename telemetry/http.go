@@ -34,7 +34,13 @@ func setOn(tp trace.TracerProvider) {
 // any header). Health, readiness and metrics probes and websocket upgrades
 // (a span as long as the connection says nothing) are not traced; with
 // tracing off nothing is.
+//
+// With tracing off when the handler is built (Setup runs first), next is
+// returned as it is, so requests pay nothing for it.
 func Middleware(next http.Handler) http.Handler {
+	if !On() {
+		return next
+	}
 	return otelhttp.NewHandler(next, "http.server", otelhttp.WithFilter(traced))
 }
 
@@ -55,6 +61,9 @@ func traced(r *http.Request) bool {
 // http.route, which the middleware cannot see: the mux is behind the other
 // middleware, each with its own copy of the request.
 func Routes(mux *http.ServeMux) http.Handler {
+	if !On() {
+		return mux
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r)
 		if r.Pattern == "" {
