@@ -23,8 +23,9 @@ import (
 // entries, appended and never changed, and balances as the sums of them.
 // Build it once with NewLedger and share it.
 type Ledger struct {
-	db  *bun.DB
-	now func() time.Time
+	db      *bun.DB
+	now     func() time.Time
+	balance *store.Prepared // a customer's balance; no row for an unknown customer
 }
 
 // NewLedger returns a Ledger over db that reads the time from now; nil means
@@ -33,7 +34,10 @@ func NewLedger(db *bun.DB, now func() time.Time) *Ledger {
 	if now == nil {
 		now = time.Now
 	}
-	return &Ledger{db: db, now: now}
+	return &Ledger{db: db, now: now, balance: store.Prepare(db, "SELECT credit_entries",
+		`SELECT CAST(COALESCE(SUM(ce.amount_cents), 0) AS bigint)
+		FROM customers AS c LEFT JOIN credit_entries AS ce ON ce.customer_id = c.id
+		WHERE c.id = ? GROUP BY c.id`)}
 }
 
 // Limits of the ledger's inputs and pages.
@@ -292,13 +296,7 @@ func (l *Ledger) DebitUpTo(ctx context.Context, e Entry, maxCents int64) (*model
 // no caller and returns NOT_FOUND for an unknown customer.
 func (l *Ledger) Balance(ctx context.Context, customerID string) (models.Money, error) {
 	var cents int64
-	err := l.db.NewSelect().
-		TableExpr("customers AS c").
-		Join("LEFT JOIN credit_entries AS ce ON ce.customer_id = c.id").
-		ColumnExpr("CAST(COALESCE(SUM(ce.amount_cents), 0) AS bigint)").
-		Where("c.id = ?", customerID).
-		GroupExpr("c.id").
-		Scan(ctx, &cents)
+	err := l.balance.QueryRow(ctx, []any{customerID}, &cents)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return models.Money{}, customerNotFound(customerID)
