@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 // dashboardTicketsQuery is the dashboard's ticket page: a customer's newest
@@ -37,7 +38,7 @@ func TestDashboardTicketPageNeedsNoBatch(t *testing.T) {
 			s.mustIngest(email{From: "b@other.example", Subject: fmt.Sprintf("Other %d", i), MessageID: fmt.Sprintf("other-%d@x", i), Received: at.Add(time.Minute)})
 		}
 		counter := &queryCounter{}
-		s.App.Store.DB().AddQueryHook(counter)
+		store.AddQueryHook(s.App.Store.DB(), counter)
 		tok := s.customerToken(mine)
 		query := strings.Replace(dashboardTicketsQuery, "first: 50", "first: $n", 1)
 		query = "query($n: Int) " + query
@@ -91,7 +92,7 @@ func BenchmarkDashboardTickets(b *testing.B) {
 		b.Run(db.name, func(b *testing.B) {
 			s, tok := dashboardFixture(b, db.url(b), 1000)
 			counter := &queryCounter{}
-			s.App.Store.DB().AddQueryHook(counter)
+			store.AddQueryHook(s.App.Store.DB(), counter)
 			body, _ := json.Marshal(map[string]any{"query": dashboardTicketsQuery})
 			page := func() {
 				req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))

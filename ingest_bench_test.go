@@ -20,6 +20,7 @@ import (
 
 	"github.com/prioritysupport/backend/inbound"
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 // statementLog is a Bun query hook that records the statements sent to the
@@ -80,7 +81,7 @@ func TestIngestStatementBudget(t *testing.T) {
 		s := newTestServerAt(t, databaseURL, clock.Now, nil)
 		s.mustPriorityCustomer("Budget Ltd", utc(t, "2026-01-01 00:00"), "budget.example")
 		log := &statementLog{}
-		s.App.Store.DB().AddQueryHook(log)
+		store.AddQueryHook(s.App.Store.DB(), log)
 		budget := ingestStatementBudget[dbName(databaseURL)]
 		at := utc(t, "2026-11-10 09:00")
 		for i := range 3 {

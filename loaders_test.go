@@ -12,6 +12,7 @@ import (
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/internal/perfdata"
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 // queryCounter is a Bun query hook that counts the queries run.
@@ -37,7 +38,7 @@ func TestListQueriesDoNotGrowWithPageSize(t *testing.T) {
 			s.mustPriorityCustomer(fmt.Sprintf("Customer %02d", i), time.Now().AddDate(0, -3, 0), fmt.Sprintf("c%02d.example", i), fmt.Sprintf("eu.c%02d-other.example", i))
 		}
 		counter := &queryCounter{}
-		s.App.Store.DB().AddQueryHook(counter)
+		store.AddQueryHook(s.App.Store.DB(), counter)
 		query := `query($n: Int) { customers(first: $n) { totalCount edges { node { id licenses { key valid }
 			creditBalance { cents } settlements { id status }
 			supportSubscriptions { id domains status statusHistory { to at } customer { id name }
@@ -98,7 +99,7 @@ func TestDashboardPageQueriesDoNotGrowWithPageSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		counter := &queryCounter{}
-		s.App.Store.DB().AddQueryHook(counter)
+		store.AddQueryHook(s.App.Store.DB(), counter)
 		tok := s.token(ds.Customers[0].ID, auth.RoleCustomer)
 		query := `query($n: Int) { tickets(first: $n) { edges { node { ` + perfdata.P2Ticket + ` } } } }`
 		count := func(n int) int64 {

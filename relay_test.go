@@ -11,6 +11,7 @@ import (
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 // connPage is one page of a Relay connection as the tests read it.
@@ -589,7 +590,7 @@ func TestFilteredTicketPageQueriesDoNotGrowWithPageSize(t *testing.T) {
 		w := newRelayWorld(t, databaseURL)
 		s := w.s
 		counter := &queryCounter{}
-		s.App.Store.DB().AddQueryHook(counter)
+		store.AddQueryHook(s.App.Store.DB(), counter)
 		query := `query($first: Int, $last: Int) { tickets(first: $first, last: $last, filter: {slaStatus: [MET, ON_TRACK, AT_RISK, BREACHED]},
 			orderBy: {field: DUE_AT, direction: ASC}) { totalCount edges { node { id slaStatus sla { breached } customer { name } subscription { id } } } } }`
 		once := func(vars map[string]any, n int) int64 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 // summaryMonth is what the tests read of a CustomerSlaMonth (and of the
@@ -258,7 +259,7 @@ func TestCustomerSummaryQueriesDoNotGrow(t *testing.T) {
 			}
 		}
 		counter := &queryCounter{}
-		s.App.Store.DB().AddQueryHook(counter)
+		store.AddQueryHook(s.App.Store.DB(), counter)
 		count := func(query string, vars map[string]any) int64 {
 			counter.n.Store(0)
 			s.gql(s.support(), query, vars).decode(t, &struct{}{})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/internal/testdb"
+	"github.com/prioritysupport/backend/store"
 )
 
 // TestCustomerSeesOnlyItsOwnTickets: by id, list, queue, report and
@@ -158,7 +159,7 @@ func TestTicketPageQueriesDoNotGrowWithPageSize(t *testing.T) {
 				Received: utc(t, "2026-11-09 09:00").Add(time.Duration(i) * time.Minute)})
 		}
 		counter := &queryCounter{}
-		s.App.Store.DB().AddQueryHook(counter)
+		store.AddQueryHook(s.App.Store.DB(), counter)
 		query := `query($n: Int) { tickets(first: $n) { totalCount edges { node { id priority customer { name }
 			subscription { id status } sla { firstResponseDueAt breached businessSecondsLeft } clocks { kind } } } } }`
 		count := func(n int) int64 {

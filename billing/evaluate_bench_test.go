@@ -91,7 +91,7 @@ func BenchmarkEvaluateMonths(b *testing.B) {
 				now := time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC)
 				n := writeEvaluationData(b, db, d.subs, clocks, now)
 				counter := &queryCounter{}
-				db.AddQueryHook(counter)
+				store.AddQueryHook(db, counter)
 				st := store.New(db, store.Options{Now: func() time.Time { return now }})
 				ev := &billing.Evaluator{Store: st, Ledger: billing.NewLedger(db, func() time.Time { return now })}
 				ctx := context.Background()

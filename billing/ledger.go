@@ -34,7 +34,7 @@ func NewLedger(db *bun.DB, now func() time.Time) *Ledger {
 	if now == nil {
 		now = time.Now
 	}
-	return &Ledger{db: db, now: now, balance: store.Prepare(db, "SELECT credit_entries",
+	return &Ledger{db: db, now: now, balance: store.Prepare(db,
 		`SELECT CAST(COALESCE(SUM(ce.amount_cents), 0) AS bigint)
 		FROM customers AS c LEFT JOIN credit_entries AS ce ON ce.customer_id = c.id
 		WHERE c.id = ? GROUP BY c.id`)}

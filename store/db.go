@@ -173,7 +173,9 @@ func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.D
 	db.SetMaxIdleConns(pool.MaxIdleConns)
 	db.SetConnMaxLifetime(pool.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(pool.ConnMaxIdleTime)
-	telemetry.AddQueryHook(db)
+	if h := telemetry.QueryHook(); h != nil {
+		AddQueryHook(db, h)
+	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping database: %w", redact(err, databaseURL))

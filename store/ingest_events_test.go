@@ -64,7 +64,7 @@ func TestIngestPublishesOnlyWhatCommits(t *testing.T) {
 		}
 		t.Cleanup(func() { bus.Close() })
 		notifies := &notifyCounter{}
-		db.AddQueryHook(notifies)
+		store.AddQueryHook(db, notifies)
 		st := store.New(db, store.Options{Now: func() time.Time { return testNow }, Events: bus})
 		got, cancel := bus.Subscribe(ctx, nil)
 		defer cancel()

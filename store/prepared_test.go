@@ -22,7 +22,7 @@ func TestPrepared(t *testing.T) {
 		}
 		defer db.Close()
 
-		sum := store.Prepare(db, "sum", "SELECT CAST(? AS bigint) * 10 + CAST(? AS bigint)")
+		sum := store.Prepare(db, "SELECT CAST(? AS bigint) * 10 + CAST(? AS bigint)")
 		for i := range int64(20) {
 			var got int64
 			if err := sum.QueryRow(ctx, []any{i, int64(7)}, &got); err != nil {
@@ -33,7 +33,7 @@ func TestPrepared(t *testing.T) {
 			}
 		}
 
-		none := store.Prepare(db, "none", "SELECT 1 WHERE CAST(? AS bigint) = 0")
+		none := store.Prepare(db, "SELECT 1 WHERE CAST(? AS bigint) = 0")
 		var one int
 		if err := none.QueryRow(ctx, []any{int64(1)}, &one); !errors.Is(err, sql.ErrNoRows) {
 			t.Fatalf("no row: err = %v, want sql.ErrNoRows", err)
@@ -41,7 +41,7 @@ func TestPrepared(t *testing.T) {
 
 		db.ExecContext(ctx, "DROP TABLE IF EXISTS prepared_probe")
 		t.Cleanup(func() { db.ExecContext(context.Background(), "DROP TABLE IF EXISTS prepared_probe") })
-		probe := store.Prepare(db, "probe", "SELECT v FROM prepared_probe WHERE k = ?")
+		probe := store.Prepare(db, "SELECT v FROM prepared_probe WHERE k = ?")
 		if err := probe.QueryRow(ctx, []any{"a"}, &one); err == nil || errors.Is(err, sql.ErrNoRows) {
 			t.Fatalf("missing table: err = %v, want a preparation error", err)
 		}

@@ -39,6 +39,8 @@ type Store struct {
 	// leases are the exclusive leases this process holds (TryLease), by
 	// name.
 	leases sync.Map
+	// ing are the prepared reads of an ingestion.
+	ing *ingestStatements
 }
 
 // Options configure a Store.
@@ -64,6 +66,9 @@ type Options struct {
 func New(db *bun.DB, opts Options) *Store {
 	s := &Store{db: db, now: opts.Now, policy: opts.DomainPolicy, slaTimezone: opts.SLATimezone,
 		holidays: opts.Holidays, bus: opts.Events, log: opts.Log}
+	if db != nil {
+		s.ing = newIngestStatements(db)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/events"
@@ -104,6 +103,7 @@ func (s *Store) IngestEmailWith(ctx context.Context, in models.InboundEmail, als
 // ingestTx runs fn in one transaction; on SQLite, after the ingestions of
 // this process that came first (see Store.ingestMu).
 func (s *Store) ingestTx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	s.ing.ready(ctx)
 	if !IsPostgres(s.db) {
 		s.ingestMu.Lock()
 		defer s.ingestMu.Unlock()
@@ -114,10 +114,10 @@ func (s *Store) ingestTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 // ingest is IngestEmail's transaction. published reports whether the
 // ticket_updated event went out with the transaction's writes.
 func (s *Store) ingest(ctx context.Context, tx bun.Tx, in models.InboundEmail, now time.Time) (res models.IngestResult, published bool, err error) {
-	if err := lockThread(ctx, tx, in); err != nil {
+	if err := s.lockThread(ctx, tx, in); err != nil {
 		return res, false, err
 	}
-	th, err := threadOf(ctx, tx, in)
+	th, err := s.threadOf(ctx, tx, in)
 	if err != nil || th.duplicate.Duplicate {
 		return th.duplicate, false, err
 	}
@@ -127,11 +127,11 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, in models.InboundEmail, n
 			return res, false, err
 		}
 	} else {
-		if w.hist, err = loadHistory(ctx, tx, th.ticket.ID); err != nil {
+		if w.hist, err = s.loadHistory(ctx, tx, th.ticket.ID); err != nil {
 			return res, false, err
 		}
 		if th.early {
-			if err := takeOpening(ctx, tx, w, in, now); err != nil {
+			if err := s.takeOpening(ctx, tx, w, in, now); err != nil {
 				return res, false, err
 			}
 		}
@@ -204,35 +204,16 @@ type candidates struct {
 // One query of one row answers the duplicate check and every way of
 // threading but the token (smallest ticket id first where several match);
 // the siblings are looked up only when no referenced message is stored.
-func threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (thread, error) {
-	refs := threadIDs(in)
-	var q strings.Builder
-	var args []any
-	q.WriteString(`SELECT t.id AS duplicate, t.customer_id AS customer_id, t.priority AS priority,
-(SELECT min(r.ticket_id) FROM ticket_message_refs AS r WHERE r.ref = ?) AS referrer`)
-	args = append(args, in.MessageID)
-	if len(refs) > 0 {
-		ids := bun.In(refs)
-		q.WriteString(`,
-(SELECT m.ticket_id FROM ticket_messages AS m WHERE m.message_id IN (?) ORDER BY m.received_at DESC, m.id DESC LIMIT 1) AS referenced,
-CASE WHEN NOT EXISTS (SELECT 1 FROM ticket_messages AS m WHERE m.message_id IN (?))
-THEN (SELECT r.ticket_id FROM ticket_message_refs AS r WHERE r.ref IN (?) ORDER BY CASE r.ref`)
-		args = append(args, ids, ids, ids)
-		for i, id := range refs {
-			fmt.Fprintf(&q, " WHEN ? THEN %d", i)
-			args = append(args, id)
-		}
-		q.WriteString(` END, r.ticket_id LIMIT 1) END AS sibling`)
-	}
-	q.WriteString(`
-FROM (SELECT 1 AS one) AS one
-LEFT JOIN ticket_messages AS dm ON dm.message_id = ?
-LEFT JOIN tickets AS t ON t.id = dm.ticket_id`)
-	args = append(args, in.MessageID)
-	var c candidates
-	if err := tx.NewRaw(q.String(), args...).Scan(ctx, &c); err != nil {
+func (s *Store) threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (thread, error) {
+	refs := s.ing.list(threadIDs(in))
+	var found []candidates
+	if err := s.ing.thread.Scan(ctx, tx, []any{in.MessageID, refs, refs, refs, in.MessageID}, &found); err != nil {
 		return thread{}, err
 	}
+	if len(found) != 1 {
+		return thread{}, fmt.Errorf("thread of a message: %d candidate rows, want 1", len(found))
+	}
+	c := found[0]
 	if c.Duplicate.Valid {
 		return thread{duplicate: models.IngestResult{TicketID: c.Duplicate.String, CustomerID: c.CustomerID.String, Priority: c.Priority.Bool, Duplicate: true}}, nil
 	}
@@ -251,7 +232,7 @@ LEFT JOIN tickets AS t ON t.id = dm.ticket_id`)
 	if id == "" {
 		return thread{}, nil
 	}
-	t, err := lockTicketTerms(ctx, tx, id)
+	t, err := s.lockTicketTerms(ctx, tx, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return thread{}, nil
 	}
@@ -316,7 +297,7 @@ func refRows(ticketID string, in models.InboundEmail) []messageRef {
 // parent's id (both keep at most maxThreadRefs ids, the same ones they are
 // matched on), so whichever commits first, the other sees it. On SQLite
 // write transactions are serial already.
-func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
+func (s *Store) lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 	if !IsPostgres(tx) {
 		return nil
 	}
@@ -329,13 +310,7 @@ func lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	var err error
-	if len(keys) == 1 {
-		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", keys[0])
-	} else {
-		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(? AS bigint[])) AS u (k)", pgdialect.Array(keys))
-	}
-	if err != nil {
+	if err := s.ing.lockThread.Exec(ctx, tx, keys); err != nil {
 		return fmt.Errorf("lock thread: %w", err)
 	}
 	return nil
@@ -365,19 +340,15 @@ func (t *ticketRow) subscriptionTerms() *models.SupportSubscription {
 // lockTicketTerms loads a ticket for change with its subscription's SLA
 // terms, locking the ticket's row on PostgreSQL so that concurrent changes
 // to one ticket replay one after the other.
-func lockTicketTerms(ctx context.Context, tx bun.Tx, id string) (*ticketRow, error) {
-	t := new(ticketRow)
-	q := tx.NewSelect().Model(t).ColumnExpr("t.*").
-		ColumnExpr("s.sla_timezone, s.first_response_target_seconds, s.follow_up_target_seconds").
-		Join("LEFT JOIN support_subscriptions AS s ON s.id = t.subscription_id").
-		Where("t.id = ?", id)
-	if IsPostgres(tx) {
-		q = q.For("UPDATE OF t")
-	}
-	if err := q.Scan(ctx); err != nil {
+func (s *Store) lockTicketTerms(ctx context.Context, tx bun.Tx, id string) (*ticketRow, error) {
+	var rows []ticketRow
+	if err := s.ing.ticketTerms.Scan(ctx, tx, []any{id}, &rows); err != nil {
 		return nil, err
 	}
-	return t, nil
+	if len(rows) == 0 {
+		return nil, sql.ErrNoRows
+	}
+	return &rows[0], nil
 }
 
 // history is what a ticket's clocks are replayed from: its messages in
@@ -403,14 +374,9 @@ type historyRow struct {
 // loadHistory reads a ticket's messages, actions and highest clock number
 // in one query. On PostgreSQL it runs after the ticket's row lock was
 // taken, so it sees every change committed before.
-func loadHistory(ctx context.Context, tx bun.Tx, ticketID string) (history, error) {
+func (s *Store) loadHistory(ctx context.Context, tx bun.Tx, ticketID string) (history, error) {
 	var rows []historyRow
-	err := tx.NewRaw(`SELECT 0 AS kind, m.received_at AS at, m.id AS id, m.direction AS direction, m.machine AS machine, '' AS action,
-(SELECT coalesce(max(k.seq), 0) FROM sla_clocks AS k WHERE k.ticket_id = ?) AS max_seq
-FROM ticket_messages AS m WHERE m.ticket_id = ?
-UNION ALL SELECT 1, ta.at, ta.id, '', '', ta.kind, 0 FROM ticket_actions AS ta WHERE ta.ticket_id = ?
-ORDER BY 1, 2, 3`, ticketID, ticketID, ticketID).Scan(ctx, &rows)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := s.ing.history.Scan(ctx, tx, []any{ticketID, ticketID, ticketID}, &rows); err != nil {
 		return history{}, err
 	}
 	var h history
@@ -477,7 +443,7 @@ type ticketWrite struct {
 // than the ticket's first customer message, or the first customer message
 // at all: the ticket's owner, priority, requester, subject and opening time
 // are then decided from it, as openTicket would have had it come first.
-func takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.InboundEmail, now time.Time) error {
+func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.InboundEmail, now time.Time) error {
 	if in.Direction != models.FromCustomer || in.Machine != models.MachineNone {
 		return nil
 	}
@@ -486,7 +452,7 @@ func takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.Inbou
 	}
 	t := w.ticket
 	customer := t.CustomerID
-	if err := assignCoverage(ctx, tx, t, in); err != nil {
+	if err := s.assignCoverage(ctx, tx, t, in); err != nil {
 		return err
 	}
 	w.customerChanged = t.CustomerID != customer
@@ -509,7 +475,7 @@ func (s *Store) openTicket(ctx context.Context, tx bun.Tx, w *ticketWrite, in mo
 		if len(in.To) > 0 {
 			t.RequesterEmail = in.To[0]
 		}
-	} else if err := assignCoverage(ctx, tx, t, in); err != nil {
+	} else if err := s.assignCoverage(ctx, tx, t, in); err != nil {
 		return err
 	}
 	w.ticket = t
@@ -519,8 +485,8 @@ func (s *Store) openTicket(ctx context.Context, tx bun.Tx, w *ticketWrite, in mo
 // assignCoverage gives t the owner, priority and SLA terms that in, a
 // customer's opening message, decides: who covered its sender's domain when
 // it was received (nobody: no customer, not priority).
-func assignCoverage(ctx context.Context, tx bun.Tx, t *ticketRow, in models.InboundEmail) error {
-	cover, err := coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
+func (s *Store) assignCoverage(ctx context.Context, tx bun.Tx, t *ticketRow, in models.InboundEmail) error {
+	cover, err := s.coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -556,24 +522,13 @@ type coverage struct {
 // (checkDomainsFree); should older rows still do so, the domain added first
 // wins. It is priority (Licensed) when the customer held a paid license
 // valid at t; one query answers both.
-func coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*coverage, error) {
+func (s *Store) coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*coverage, error) {
 	if domain == "" {
 		return nil, nil
 	}
 	var rows []coverage
-	err := tx.NewSelect().TableExpr("subscription_domains AS sd").
-		Join("JOIN support_subscriptions AS s ON s.id = sd.subscription_id").
-		ColumnExpr("sd.subscription_id, sd.customer_id").
-		ColumnExpr("EXISTS (SELECT 1 FROM licenses AS l WHERE l.customer_id = sd.customer_id AND l.paid = ? AND l.valid_from <= ? AND l.valid_until > ?) AS licensed", true, t, t).
-		ColumnExpr("s.sla_timezone, s.first_response_target_seconds, s.follow_up_target_seconds").
-		Where("sd.domain IN (?)", bun.In(selfAndParents(domain))).
-		Where("sd.added_at <= ?", t).
-		Where("(sd.removed_at IS NULL OR sd.removed_at > ?)", t).
-		Where("s.starts_at <= ?", t).
-		Where("(s.canceled_at IS NULL OR s.canceled_at > ?)", t).
-		Where("(s.expired_at IS NULL OR s.expired_at > ?)", t).
-		OrderExpr("length(sd.domain) DESC, sd.added_at ASC, sd.id ASC").Limit(1).
-		Scan(ctx, &rows)
+	at := s.ing.instant(t)
+	err := s.ing.coverage.Scan(ctx, tx, []any{at, at, s.ing.list(selfAndParents(domain)), at, at, at, at, at}, &rows)
 	if err != nil {
 		return nil, err
 	}
@@ -772,7 +727,7 @@ func (s *Store) actOnTicket(ctx context.Context, id string, kind models.TicketAc
 		published bool
 	)
 	err = s.inTx(ctx, func(tx bun.Tx) error {
-		row, err := lockTicketTerms(ctx, tx, id)
+		row, err := s.lockTicketTerms(ctx, tx, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("ticket", id)
 		} else if err != nil {
@@ -782,7 +737,7 @@ func (s *Store) actOnTicket(ctx context.Context, id string, kind models.TicketAc
 			return models.Errorf(models.CodeConflict, "ticket %s is %s already", id, row.Status)
 		}
 		w := &ticketWrite{ticket: row, now: now}
-		if w.hist, err = loadHistory(ctx, tx, row.ID); err != nil {
+		if w.hist, err = s.loadHistory(ctx, tx, row.ID); err != nil {
 			return err
 		}
 		w.action = &models.TicketAction{ID: newID(), TicketID: row.ID, Kind: kind, At: now, Actor: caller.Subject}

@@ -9,18 +9,17 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// AddQueryHook adds to db, when tracing is on, bunotel's query hook: a
-// client span per SQL statement named after its operation and table
+// QueryHook returns, when tracing is on, bunotel's query hook: a client span per SQL statement named after its operation and table
 // ("SELECT customers"), with the statement's text with each string
 // literal replaced by ? (Bun writes the values into the text: they are
 // names, addresses, message bodies) and the rows it affected. Only statements run inside a traced operation (an HTTP
 // request, a resolver, a job) get a span. With tracing off, and so when
-// called before Setup, it adds nothing, so a query pays nothing for it.
-func AddQueryHook(db *bun.DB) {
+// called before Setup, it returns nil, and a query pays nothing for it.
+func QueryHook() bun.QueryHook {
 	if !On() {
-		return
+		return nil
 	}
-	db.AddQueryHook(queryHook{bunotel.NewQueryHook(
+	return queryHook{bunotel.NewQueryHook(
 		bunotel.WithFormattedQueries(false),
 		bunotel.WithSpanNameQueryGen(func(e *bun.QueryEvent) string {
 			if name, ok := e.Stash[spanNameKey{}].(string); ok {
@@ -28,7 +27,7 @@ func AddQueryHook(db *bun.DB) {
 			}
 			return e.Operation()
 		}),
-	)})
+	)}
 }
 
 // spanNameKey stashes a statement's span name in the redacted event
