@@ -229,6 +229,9 @@ func drive(ctx context.Context, build func() request, c int, d time.Duration) re
 		errs     atomic.Int64
 		firstErr atomic.Value
 		wg       sync.WaitGroup
+		// unanswered counts the requests that failed without an answer
+		// (they have no latency, but count among the requests).
+		unanswered atomic.Int64
 	)
 	fail := func(msg string) {
 		errs.Add(1)
@@ -257,6 +260,7 @@ func drive(ctx context.Context, build func() request, c int, d time.Duration) re
 				err := client.Do(req, res)
 				if err != nil {
 					if ctx.Err() == nil {
+						unanswered.Add(1)
 						fail(err.Error())
 					}
 					continue
@@ -277,7 +281,7 @@ func drive(ctx context.Context, build func() request, c int, d time.Duration) re
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	r := result{requests: int64(len(all)), errors: errs.Load(), p50: all.Quantile(0.50), p99: all.Quantile(0.99)}
+	r := result{requests: int64(len(all)) + unanswered.Load(), errors: errs.Load(), p50: all.Quantile(0.50), p99: all.Quantile(0.99)}
 	r.rate = float64(r.requests-r.errors) / elapsed.Seconds()
 	if s, ok := firstErr.Load().(string); ok {
 		r.firstErr = s
