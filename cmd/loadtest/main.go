@@ -164,11 +164,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	loadBefore := loadAvg()
+	cpuBefore := sampleCPU(ctx, *base, *metricsToken)
 	r := drive(ctx, build, *c, *d)
 	fmt.Fprintf(out, "workload %s  c=%d  d=%v  requests %d  errors %d\n", *workload, *c, *d, r.requests, r.errors)
 	fmt.Fprintf(out, "req/s %.0f (succeeded)  p50 %.2f ms  p99 %.2f ms\n", r.rate, ms(r.p50), ms(r.p99))
 	fmt.Fprintf(out, "load average before %s, after %s (nproc %d)\n", loadBefore, loadAvg(), numCPU())
-	if rss, ok := serverRSS(ctx, *base, *metricsToken); ok {
+	cpuAfter := sampleCPU(ctx, *base, *metricsToken)
+	if server, postgres, self, ok := perRequest(cpuBefore, cpuAfter, r.requests); ok[0] || ok[1] || ok[2] {
+		var parts []string
+		if ok[0] {
+			parts = append(parts, fmt.Sprintf("server %.0f µs", us(server)))
+		}
+		if ok[1] {
+			parts = append(parts, fmt.Sprintf("PostgreSQL processes of this machine %.0f µs", us(postgres)))
+		}
+		if ok[2] {
+			parts = append(parts, fmt.Sprintf("load command %.0f µs", us(self)))
+		}
+		fmt.Fprintf(out, "CPU per request: %s\n", strings.Join(parts, ", "))
+	}
+	if rss, ok := serverMetric(ctx, *base, *metricsToken, "process_resident_memory_bytes"); ok {
 		fmt.Fprintf(out, "server RSS %.0f MB (process_resident_memory_bytes from /metrics)\n", rss/(1<<20))
 	}
 	if r.firstErr != "" {
@@ -291,6 +306,8 @@ func drive(ctx context.Context, build func() request, c int, d time.Duration) re
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
 // defaultDomains are the first domains of the perfdata customers.
 func defaultDomains() string {
 	var d []string
@@ -323,9 +340,9 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// serverRSS reads the server's resident memory from its /metrics, when the
-// main listener serves them.
-func serverRSS(ctx context.Context, base, token string) (float64, bool) {
+// serverMetric reads an unlabelled metric of the server's /metrics, when
+// the main listener serves them.
+func serverMetric(ctx context.Context, base, token, name string) (float64, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return 0, false
@@ -343,7 +360,7 @@ func serverRSS(ctx context.Context, base, token string) (float64, bool) {
 		return 0, false
 	}
 	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, "process_resident_memory_bytes "); ok {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			return f, err == nil
 		}
