@@ -9,12 +9,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// QueryHook returns, when tracing is on, bunotel's query hook: a client span per SQL statement named after its operation and table
-// ("SELECT customers"), with the statement's text with each string
-// literal replaced by ? (Bun writes the values into the text: they are
-// names, addresses, message bodies) and the rows it affected. Only statements run inside a traced operation (an HTTP
-// request, a resolver, a job) get a span. With tracing off, and so when
-// called before Setup, it returns nil, and a query pays nothing for it.
+// QueryHook returns, when tracing is on, bunotel's query hook: a client
+// span per SQL statement named after its operation and table ("SELECT
+// customers"), with the statement's text with each string literal replaced
+// by ? (Bun writes the values into the text: they are names, addresses,
+// message bodies) and the rows it affected. Only statements run inside a
+// traced operation (an HTTP request, a resolver, a job) get a span. With
+// tracing off, and so when called before Setup, it returns nil, and a
+// query pays nothing for it.
 func QueryHook() bun.QueryHook {
 	if !On() {
 		return nil
