@@ -189,16 +189,26 @@ func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*bun.D
 // value into the statement's text, so pgx's default, which prepares and
 // caches each distinct text on the connection first, would cost a second
 // round trip per statement and a cache that never hits.
+//
+// It also asks for generic plans of named prepared statements
+// (plan_cache_mode), unless the URL sets that itself. Only the statements
+// of Prepare are named; each is a lookup by key whose best plan does not
+// depend on the values, but PostgreSQL's default keeps planning a
+// statement for each execution when the generic plan's estimate comes out
+// higher, as it does for the threading read with its lists: 0.8 ms of
+// planning for 0.06 ms of execution, every message.
 func withExecMode(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		return databaseURL
 	}
 	q := u.Query()
-	if q.Has("default_query_exec_mode") {
-		return databaseURL
+	if !q.Has("default_query_exec_mode") {
+		q.Set("default_query_exec_mode", "exec")
 	}
-	q.Set("default_query_exec_mode", "exec")
+	if !q.Has("plan_cache_mode") {
+		q.Set("plan_cache_mode", "force_generic_plan")
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

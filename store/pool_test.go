@@ -115,3 +115,29 @@ func TestPostgresSendsEachStatementOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresPlansPreparedStatementsOnce: the connections ask PostgreSQL
+// for generic plans of prepared statements (planned once per connection,
+// not per execution) unless the URL says otherwise.
+func TestPostgresPlansPreparedStatementsOnce(t *testing.T) {
+	databaseURL := testdb.Postgres(t)
+	ctx := context.Background()
+	for _, c := range []struct{ url, want string }{
+		{databaseURL, "force_generic_plan"},
+		{databaseURL + "&plan_cache_mode=auto", "auto"},
+	} {
+		db, err := store.Open(ctx, c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		err = db.QueryRowContext(ctx, "SHOW plan_cache_mode").Scan(&got)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s: plan_cache_mode %q, want %q", c.url, got, c.want)
+		}
+	}
+}
