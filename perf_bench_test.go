@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/inbound"
@@ -74,7 +74,7 @@ func perfSize(tb testing.TB) perfdata.Size {
 type perfEnv struct {
 	srv    *testServer
 	ds     *perfdata.Dataset
-	client *http.Client
+	client *fasthttp.Client
 }
 
 // perfDB is a database filled with the perfdata set, kept for the whole
@@ -209,8 +209,10 @@ func (e *perfEnvs) get(b *testing.B, kind string) *perfEnv {
 	db := filledDB(b, kind)
 	srv := newTestServer(ownedTB{TB: b, owner: e.owner}, db.url, nil)
 	// As many keep-alive connections as requests in flight, so the client
-	// never closes and reopens them.
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+	// never closes and reopens them. The client is fasthttp's, as in the
+	// load command: it takes a fraction of net/http's CPU from the server
+	// it shares the machine with.
+	client := &fasthttp.Client{MaxConnsPerHost: 256, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 	e.owner.Cleanup(client.CloseIdleConnections)
 	env := &perfEnv{srv: srv, ds: db.ds, client: client}
 	e.envs[kind] = env
@@ -227,8 +229,9 @@ func (env *perfEnv) customerToken(tb testing.TB, i int) string {
 	return tok
 }
 
-// request is one request of a workload, built by the worker sending it.
-type request func() (*http.Request, error)
+// request builds one request of a workload into req (which is reset), in
+// the worker sending it.
+type request func(req *fasthttp.Request) error
 
 // runWorkload sends requests from c concurrent workers (b.RunParallel when
 // c is a multiple of GOMAXPROCS) for
@@ -241,24 +244,16 @@ func runWorkload(b *testing.B, env *perfEnv, c int, budget int64, next func(work
 	for w := range builders {
 		builders[w] = next(w)
 	}
-	send := func(build request, buf *bytes.Buffer) (time.Duration, error) {
-		req, err := build()
-		if err != nil {
+	send := func(build request, x *exchange) (time.Duration, error) {
+		x.req.Reset()
+		if err := build(&x.req); err != nil {
 			return 0, err
 		}
 		t0 := time.Now()
-		res, err := env.client.Do(req)
-		if err != nil {
+		if err := env.client.Do(&x.req, &x.res); err != nil {
 			return 0, err
 		}
-		buf.Reset()
-		_, err = io.Copy(buf, res.Body)
-		res.Body.Close()
-		took := time.Since(t0)
-		if err != nil {
-			return took, err
-		}
-		return took, ok(res.StatusCode, buf.Bytes())
+		return time.Since(t0), ok(x.res.StatusCode(), x.res.Body())
 	}
 	// One request per worker first, at once, untimed and uncounted: it
 	// opens the worker's keep-alive connection, and the first request of a
@@ -269,7 +264,7 @@ func runWorkload(b *testing.B, env *perfEnv, c int, budget int64, next func(work
 		warm.Add(1)
 		go func() {
 			defer warm.Done()
-			if _, err := send(build, new(bytes.Buffer)); err != nil {
+			if _, err := send(build, new(exchange)); err != nil {
 				warmErrs <- err
 			}
 		}()
@@ -292,9 +287,9 @@ func runWorkload(b *testing.B, env *perfEnv, c int, budget int64, next func(work
 		workers++
 		mu.Unlock()
 		lat := make(perfdata.Latencies, 0, b.N/c+1)
-		buf := new(bytes.Buffer)
+		x := new(exchange)
 		for more() {
-			took, err := send(build, buf)
+			took, err := send(build, x)
 			if err != nil {
 				b.Error(err)
 				return
@@ -339,6 +334,13 @@ func runWorkload(b *testing.B, env *perfEnv, c int, budget int64, next func(work
 	}
 }
 
+// exchange is a worker's request and response, reused from one request to
+// the next.
+type exchange struct {
+	req fasthttp.Request
+	res fasthttp.Response
+}
+
 // minBudgetN is the fewest requests whose allocations are held to a
 // budget: below it the workers' own start-up weighs on the average.
 const minBudgetN = 100
@@ -346,21 +348,20 @@ const minBudgetN = 100
 // gqlRequest returns a request builder posting query with vars as token.
 func gqlRequest(url, token, query string, vars map[string]any) request {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return func() (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
+	return func(req *fasthttp.Request) error {
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetRequestURI(url + "/graphql")
+		req.Header.SetContentType("application/json")
 		req.Header.Set("Authorization", "Bearer "+token)
-		return req, nil
+		req.SetBodyRaw(body)
+		return nil
 	}
 }
 
 // gqlOK accepts a 200 answer with data and no errors of at least min bytes.
 func gqlOK(min int) func(int, []byte) error {
 	return func(status int, body []byte) error {
-		if status != http.StatusOK || len(body) < min || bytes.Contains(body, []byte(`"errors"`)) {
+		if status != fasthttp.StatusOK || len(body) < min || bytes.Contains(body, []byte(`"errors"`)) {
 			return fmt.Errorf("status %d, %d bytes: %.300s", status, len(body), body)
 		}
 		return nil
@@ -406,18 +407,17 @@ func BenchmarkP4Ingest(b *testing.B) {
 		stream := perfdata.NewMailStream(strconv.FormatInt(time.Now().UnixNano(), 36), domains, env.ds.SupportDomain, env.ds.Threads)
 		secret := []byte(testInboundSecret)
 		runWorkload(b, env, 8, p4AllocBudget, func(int) request {
-			return func() (*http.Request, error) {
+			return func(req *fasthttp.Request) error {
 				raw := stream.Next(time.Now())
-				req, err := http.NewRequest(http.MethodPost, env.srv.URL+"/inbound/email", bytes.NewReader(raw))
-				if err != nil {
-					return nil, err
-				}
-				req.Header.Set("Content-Type", "message/rfc822")
+				req.Header.SetMethod(fasthttp.MethodPost)
+				req.SetRequestURI(env.srv.URL + "/inbound/email")
+				req.Header.SetContentType("message/rfc822")
 				req.Header.Set(inbound.SignatureHeader, "sha256="+hex.EncodeToString(inbound.Sign(secret, raw)))
-				return req, nil
+				req.SetBodyRaw(raw)
+				return nil
 			}
 		}, func(status int, body []byte) error {
-			if status != http.StatusOK || !strings.Contains(string(body), `"ticketId"`) {
+			if status != fasthttp.StatusOK || !strings.Contains(string(body), `"ticketId"`) {
 				return fmt.Errorf("status %d: %.300s", status, body)
 			}
 			return nil
