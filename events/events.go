@@ -85,6 +85,10 @@ type TxPublisher interface {
 	// ErrClosed after Close and ErrTooLarge for an event whose encoding
 	// exceeds the NOTIFY payload limit.
 	NotifyStatement(e Event) (string, error)
+	// Notification returns the channel and payload of the pg_notify call
+	// that NotifyStatement makes, for a statement that binds them as
+	// parameters; same errors.
+	Notification(e Event) (channel, payload string, err error)
 }
 
 // ErrClosed is returned by Publish on a closed bus.

@@ -132,14 +132,24 @@ func (b *postgresBus) Publish(ctx context.Context, e Event) error {
 // ErrClosed after Close and ErrTooLarge for an event that does not fit a
 // NOTIFY payload.
 func (b *postgresBus) NotifyStatement(e Event) (string, error) {
+	_, payload, err := b.Notification(e)
+	if err != nil {
+		return "", err
+	}
+	return notifySQL([]byte(payload)), nil
+}
+
+// Notification returns the channel and payload that publish e (see
+// TxPublisher).
+func (b *postgresBus) Notification(e Event) (string, string, error) {
 	if b.isClosed() {
-		return "", ErrClosed
+		return "", "", ErrClosed
 	}
 	payload, err := encode(e)
 	if err != nil {
-		return "", fmt.Errorf("publish event: %w", err)
+		return "", "", fmt.Errorf("publish event: %w", err)
 	}
-	return notifySQL(payload), nil
+	return channel, string(payload), nil
 }
 
 // Subscribe returns the events that match filter (nil matches all); see

@@ -26,6 +26,7 @@ type ingestStatements struct {
 	ticketTerms *Prepared
 	history     *Prepared
 	coverage    *Prepared
+	ticketWrite *Prepared // PostgreSQL only: ingestWrite
 }
 
 func newIngestStatements(db *bun.DB) *ingestStatements {
@@ -45,6 +46,7 @@ func newIngestStatements(db *bun.DB) *ingestStatements {
 	s := &ingestStatements{postgres: pg, db: db}
 	if pg {
 		s.lockThread = Prepare(db, "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(? AS bigint[])) AS u (k)")
+		s.ticketWrite = Prepare(db, ingestWrite)
 	}
 	// threadOf's candidates: the arguments are the message's id, its
 	// references three times, and its id again.
@@ -93,7 +95,7 @@ ORDER BY length(sd.domain) DESC, sd.added_at ASC, sd.id ASC LIMIT 1`)
 // transaction begins (see Prepared.run). A statement that cannot be
 // prepared now runs unprepared, and fails there if it must.
 func (s *ingestStatements) ready(ctx context.Context) {
-	for _, p := range []*Prepared{s.lockThread, s.thread, s.ticketTerms, s.history, s.coverage} {
+	for _, p := range []*Prepared{s.lockThread, s.thread, s.ticketTerms, s.history, s.coverage, s.ticketWrite} {
 		if p != nil {
 			p.Ready(ctx) //nolint:errcheck // see above
 		}
@@ -120,4 +122,119 @@ func (s *ingestStatements) instant(t time.Time) any {
 		return t
 	}
 	return strings.Trim(string(s.db.Dialect().AppendTime(nil, t)), "'")
+}
+
+// ingestWrite is an ingestion's writes on PostgreSQL as one prepared
+// statement of one fixed text, whatever the message: the ticket (inserted,
+// or its columns updated when it exists), its stored messages' customer
+// when an earlier opening message changed it ($14), the new message, the
+// ids it refers to, the clocks past the new count deleted and the others
+// inserted or updated in place (keeping the alert level sent for a clock
+// that still starts at the same time and is still running or still
+// stopped), and the ticket_updated notification when $49 names a channel.
+// Lists go in as arrays. Built by Bun, the same writes had a text per
+// message, planned anew each time.
+const ingestWrite = `WITH tk AS (
+INSERT INTO tickets AS t (id, customer_id, subscription_id, priority, status, subject, requester_email,
+  opened_at, resolved_at, current_due_at, last_message_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, subscription_id = EXCLUDED.subscription_id,
+  priority = EXCLUDED.priority, subject = EXCLUDED.subject, requester_email = EXCLUDED.requester_email,
+  opened_at = EXCLUDED.opened_at, status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at,
+  current_due_at = EXCLUDED.current_due_at, last_message_at = EXCLUDED.last_message_at, updated_at = EXCLUDED.updated_at
+RETURNING NULL
+), mc AS (
+UPDATE ticket_messages SET customer_id = $2 WHERE ticket_id = $1 AND CAST($14 AS boolean) RETURNING NULL
+), msg AS (
+INSERT INTO ticket_messages (id, ticket_id, customer_id, message_id, direction, machine, from_address, from_name,
+  to_addresses, subject, received_at, sent_at, in_reply_to, refs, body_text, attachments, size_bytes, created_at)
+VALUES ($15, $1, $31, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
+RETURNING NULL
+), rf AS (
+INSERT INTO ticket_message_refs (ref, message_id, ticket_id)
+SELECT u.ref, $16, $1 FROM unnest(CAST($32 AS text[])) AS u (ref)
+RETURNING NULL
+), del AS (
+DELETE FROM sla_clocks WHERE ticket_id = $1 AND seq > CAST($33 AS bigint) RETURNING NULL
+), ck AS (
+INSERT INTO sla_clocks AS k (id, ticket_id, seq, subscription_id, customer_id, kind, month, started_at, due_at,
+  target_seconds, stopped_at, stopped_by, business_seconds, met, alert_level, updated_at)
+SELECT u.id, $1, u.seq, u.subscription_id, u.customer_id, u.kind, u.month, u.started_at, u.due_at,
+  u.target_seconds, u.stopped_at, u.stopped_by, u.business_seconds, u.met, u.alert_level, u.updated_at
+FROM unnest(CAST($34 AS text[]), CAST($35 AS bigint[]), CAST($36 AS text[]), CAST($37 AS text[]), CAST($38 AS text[]),
+  CAST($39 AS text[]), CAST($40 AS timestamptz[]), CAST($41 AS timestamptz[]), CAST($42 AS bigint[]),
+  CAST($43 AS timestamptz[]), CAST($44 AS text[]), CAST($45 AS bigint[]), CAST($46 AS boolean[]), CAST($47 AS text[]),
+  CAST($48 AS timestamptz[]))
+  AS u (id, seq, subscription_id, customer_id, kind, month, started_at, due_at, target_seconds, stopped_at,
+  stopped_by, business_seconds, met, alert_level, updated_at)
+ON CONFLICT (ticket_id, seq) DO UPDATE SET subscription_id = EXCLUDED.subscription_id,
+  customer_id = EXCLUDED.customer_id, kind = EXCLUDED.kind, month = EXCLUDED.month,
+  started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, target_seconds = EXCLUDED.target_seconds,
+  stopped_at = EXCLUDED.stopped_at, stopped_by = EXCLUDED.stopped_by, business_seconds = EXCLUDED.business_seconds,
+  met = EXCLUDED.met,
+  alert_level = CASE WHEN k.started_at = EXCLUDED.started_at AND (k.stopped_at IS NULL) = (EXCLUDED.stopped_at IS NULL)
+    THEN k.alert_level ELSE EXCLUDED.alert_level END,
+  updated_at = EXCLUDED.updated_at
+RETURNING NULL
+)
+SELECT pg_notify($49, $50) WHERE CAST($49 AS text) <> ''`
+
+// write runs w, an ingestion's writes (a new message, no action), on
+// PostgreSQL with ingestWrite, publishing the notification on channel ch
+// with payload when ch is not "".
+func (s *ingestStatements) write(ctx context.Context, tx bun.Tx, w *ticketWrite, ch, payload string) error {
+	t, m := &w.ticket.Ticket, w.message
+	refs := make([]string, len(w.refs))
+	for i, r := range w.refs {
+		refs[i] = r.Ref
+	}
+	n := len(w.clocks)
+	var (
+		ids, subs, customers, kinds, months, alerts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seqs, targets                               = make([]int64, n), make([]int64, n)
+		starts, dues, updated                       = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		stops                                       = make([]*time.Time, n)
+		stoppedBy                                   = make([]*string, n)
+		business                                    = make([]*int64, n)
+		met                                         = make([]*bool, n)
+	)
+	for i := range w.clocks {
+		c := &w.clocks[i]
+		ids[i], subs[i], customers[i], kinds[i], months[i], alerts[i] = c.ID, c.SubscriptionID, c.CustomerID, c.Kind, c.Month, c.AlertLevel
+		seqs[i], targets[i] = int64(c.Seq), c.TargetSeconds
+		starts[i], dues[i], updated[i] = c.StartedAt, c.DueAt, c.UpdatedAt
+		if !c.StoppedAt.IsZero() {
+			stops[i] = &c.StoppedAt
+		}
+		if c.StoppedBy != "" {
+			stoppedBy[i] = &c.StoppedBy
+		}
+		business[i], met[i] = c.BusinessSeconds, c.Met
+	}
+	return s.ticketWrite.Exec(ctx, tx,
+		t.ID, nullString(t.CustomerID), nullString(t.SubscriptionID), t.Priority, t.Status, t.Subject, t.RequesterEmail,
+		t.OpenedAt, nullTime(t.ResolvedAt), nullTime(t.CurrentDueAt), t.LastMessageAt, t.CreatedAt, t.UpdatedAt,
+		w.customerChanged,
+		m.ID, m.MessageID, m.Direction, m.Machine, m.FromAddress, m.FromName, m.ToAddresses, m.Subject,
+		m.ReceivedAt, nullTime(m.SentAt), m.InReplyTo, m.References, m.BodyText, m.Attachments, m.SizeBytes, m.CreatedAt,
+		nullString(m.CustomerID),
+		refs,
+		n, ids, seqs, subs, customers, kinds, months, starts, dues, targets, stops, stoppedBy, business, met, alerts, updated,
+		ch, payload)
+}
+
+// nullString is s, or NULL when s is empty (Bun's nullzero).
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullTime is t, or NULL when t is zero (Bun's nullzero).
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }

@@ -261,10 +261,31 @@ func (s *Store) notifyStatement(ctx context.Context, tx bun.IDB, e events.Event)
 	}
 	q, err := p.NotifyStatement(e)
 	if err != nil {
-		if s.log != nil {
-			s.log.WarnContext(ctx, "publish event", "kind", e.Kind, "ticket_id", e.TicketID, "err", err)
-		}
+		s.notifyFailed(ctx, e, err)
 		return ""
 	}
 	return q
+}
+
+// notification is notifyStatement's channel and payload, for a statement
+// that binds them; ch is "" when e goes out after the commit.
+func (s *Store) notification(ctx context.Context, tx bun.IDB, e events.Event) (ch, payload string) {
+	p, ok := s.bus.(events.TxPublisher)
+	if !ok || !IsPostgres(tx) {
+		return "", ""
+	}
+	ch, payload, err := p.Notification(e)
+	if err != nil {
+		s.notifyFailed(ctx, e, err)
+		return "", ""
+	}
+	return ch, payload
+}
+
+// notifyFailed logs an event that could not be published in its
+// transaction; it is published after the commit.
+func (s *Store) notifyFailed(ctx context.Context, e events.Event, err error) {
+	if s.log != nil {
+		s.log.WarnContext(ctx, "publish event", "kind", e.Kind, "ticket_id", e.TicketID, "err", err)
+	}
 }

@@ -149,11 +149,18 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, in models.InboundEmail, n
 	if err := s.replay(w); err != nil {
 		return res, false, err
 	}
-	notify := s.notifyStatement(ctx, tx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
-	if err := w.exec(ctx, tx, notify); err != nil {
+	ev := events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now}
+	if s.ing.postgres {
+		ch, payload := s.notification(ctx, tx, ev)
+		published = ch != ""
+		err = s.ing.write(ctx, tx, w, ch, payload)
+	} else {
+		err = w.exec(ctx, tx, "")
+	}
+	if err != nil {
 		return res, false, err
 	}
-	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}, notify != "", nil
+	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}, published, nil
 }
 
 // duplicateOf returns the ticket of a stored message with messageID, with
