@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func TestCustomerSeesOnlyItsOwnTickets(t *testing.T) {
 			if msg := ws.subscribe(t, "2", `subscription { slaAlerts { level } }`, nil); !refused(msg, "FORBIDDEN") {
 				t.Errorf("a customer subscribing to SLA alerts: %s %s", msg.Type, msg.Payload)
 			}
-			ws.send(t, map[string]any{"id": "3", "type": "subscribe", "payload": map[string]any{"query": `subscription { ticketUpdated { id subject } }`}})
+			ws.send(t, map[string]any{"id": "3", "type": "subscribe", "payload": map[string]any{"query": `subscription { ticketUpdated { id subject slaStatus subscription { id domains } } }`}})
 			// Give the subscription time to register before the events.
 			time.Sleep(200 * time.Millisecond)
 			s.mustIngest(email{From: "bo@beta.example", Subject: "Re: Beta's secret", MessageID: "b2@beta.example", InReplyTo: "b1@beta.example", Received: utc(t, "2026-11-10 09:10")})
@@ -85,13 +86,17 @@ func TestCustomerSeesOnlyItsOwnTickets(t *testing.T) {
 			if msg.Type != "next" || !strings.Contains(string(msg.Payload), ta.TicketID) || strings.Contains(string(msg.Payload), "Beta") {
 				t.Fatalf("first event on Alpha's stream: %s %s", msg.Type, msg.Payload)
 			}
+			if want := fmt.Sprintf(`"slaStatus":"ON_TRACK","subscription":{"id":%q,"domains":["alpha.example"]}`, a.SubscriptionID); !strings.Contains(string(msg.Payload), want) {
+				t.Fatalf("the event's ticket: %s, want %s", msg.Payload, want)
+			}
 		})
 	})
 }
 
 // TestSLAAlertsReachSupport: a running clock with under 15 business minutes
 // left raises one AT_RISK alert and, once overdue, one BREACHED alert, on
-// the support stream, however often the scan runs.
+// the support stream, however often the scan runs; the alert's ticket
+// shows its SLA state and subscription as they are then.
 func TestSLAAlertsReachSupport(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		clock := newClock(utc(t, "2026-11-10 08:00"))
@@ -99,7 +104,7 @@ func TestSLAAlertsReachSupport(t *testing.T) {
 		s.mustPriorityCustomer("Alert Ltd", utc(t, "2026-01-01 00:00"), "alert.example")
 		tk := s.mustIngest(email{From: "al@alert.example", Subject: "Down", MessageID: "al1@alert.example", Received: utc(t, "2026-11-10 09:00")})
 		ws := dialGraphQL(t, s, s.support())
-		ws.send(t, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { slaAlerts { level dueAt ticket { id } } }`}})
+		ws.send(t, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { slaAlerts { level dueAt ticket { id slaStatus subscription { status domains } } } }`}})
 		time.Sleep(200 * time.Millisecond)
 		scan := func() int {
 			n, err := s.App.Store.ScanSLAAlerts(t.Context())
@@ -132,7 +137,14 @@ func assertAlert(t *testing.T, msg wsMessage, level, ticketID string) {
 			SlaAlerts struct {
 				Level  string
 				DueAt  time.Time
-				Ticket struct{ ID string }
+				Ticket struct {
+					ID           string
+					SlaStatus    string
+					Subscription struct {
+						Status  string
+						Domains []string
+					}
+				}
 			}
 		}
 	}
@@ -141,6 +153,9 @@ func assertAlert(t *testing.T, msg wsMessage, level, ticketID string) {
 	}
 	if a := p.Data.SlaAlerts; a.Level != level || a.Ticket.ID != ticketID || !a.DueAt.Equal(time.Date(2026, 11, 10, 10, 0, 0, 0, time.UTC)) {
 		t.Fatalf("alert = %+v, want %s for %s due 10:00", a, level, ticketID)
+	}
+	if tk := p.Data.SlaAlerts.Ticket; tk.SlaStatus != level || tk.Subscription.Status != "ACTIVE" || !slices.Equal(tk.Subscription.Domains, []string{"alert.example"}) {
+		t.Fatalf("the alert's ticket = %+v, want %s with its active subscription", tk, level)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"github.com/prioritysupport/backend/auth"
 	"github.com/prioritysupport/backend/graph/loaders"
 	"github.com/prioritysupport/backend/graph/model"
@@ -159,65 +157,59 @@ func ticketFilter(f *model.TicketFilter) models.TicketFilter {
 	}
 }
 
-// ticketConnection returns the Relay connection of a page of tickets.
-func ticketConnection(p *store.TicketPage) *model.TicketConnection {
+// ticketConnection returns the Relay connection of a page of tickets,
+// whose views are tickets.
+func ticketConnection(p *store.TicketPage, tickets []*model.Ticket) *model.TicketConnection {
 	conn := &model.TicketConnection{PageInfo: pageInfo(p.Cursors, p.HasNextPage, p.HasPreviousPage), TotalCount: p.TotalCount,
-		Edges: make([]*model.TicketEdge, len(p.Tickets))}
-	edges := make([]model.TicketEdge, len(p.Tickets))
-	for i, t := range p.Tickets {
+		Edges: make([]*model.TicketEdge, len(tickets))}
+	edges := make([]model.TicketEdge, len(tickets))
+	for i, t := range tickets {
 		edges[i] = model.TicketEdge{Cursor: p.Cursors[i], Node: t}
 		conn.Edges[i] = &edges[i]
 	}
 	return conn
 }
 
-// alertStream turns the store's alerts into the schema's.
-func alertStream(in <-chan *store.SLAAlert) <-chan *model.SLAAlert {
-	out := make(chan *model.SLAAlert)
-	go func() {
-		defer close(out)
-		for a := range in {
-			level := model.SLAAlertLevelAtRisk
-			if a.Level == store.AlertBreached {
-				level = model.SLAAlertLevelBreached
-			}
-			out <- &model.SLAAlert{Ticket: a.Ticket, Level: level, DueAt: a.DueAt, At: a.At}
+// alertStream turns the store's alerts into the schema's, each ticket's
+// view with the parts the slaAlerts field selects, until in closes or ctx
+// ends.
+func (r *Resolver) alertStream(ctx context.Context, in <-chan *store.SLAAlert) <-chan *model.SLAAlert {
+	want := ticketPartsAt(ctx, "ticket")
+	return stream(ctx, in, func(a *store.SLAAlert) *model.SLAAlert {
+		level := model.SLAAlertLevelAtRisk
+		if a.Level == store.AlertBreached {
+			level = model.SLAAlertLevelBreached
 		}
-	}()
-	return out
+		return &model.SLAAlert{Ticket: r.ticketView(ctx, a.Ticket, want), Level: level, DueAt: a.DueAt, At: a.At}
+	})
 }
 
 // ticketPage returns one page of the tickets q finds, read with what the
 // query selects beside them, the loaders primed with it.
 func (r *Resolver) ticketPage(ctx context.Context, q store.TicketSearch, page store.Span) (*model.TicketConnection, error) {
-	p, err := r.Store.SearchTickets(ctx, q, page, ticketPageReads(ctx))
+	p, err := r.Store.SearchTickets(ctx, q, page, ticketReads(ctx))
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).PrimeTicketPage(p)
-	return ticketConnection(p), nil
+	return r.primedTicketConnection(ctx, p), nil
 }
 
-// ticketPageReads is ticketReads that also reads what slaStatus needs (the
-// clocks and subscriptions of the page) when it is selected.
-func ticketPageReads(ctx context.Context) store.TicketReads {
-	reads := ticketReads(ctx)
-	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		doc := graphql.GetOperationContext(ctx).Doc
-		if selected(doc, selected(doc, fc.Field.Selections, "edges", "node"), "slaStatus") != nil {
-			reads.Clocks, reads.Subscriptions = true, true
-		}
-	}
-	return reads
+// primedTicketConnection primes the request's loaders with what p read
+// beside its tickets and returns its connection, whose views find their
+// parts there.
+func (r *Resolver) primedTicketConnection(ctx context.Context, p *store.TicketPage) *model.TicketConnection {
+	loaders.For(ctx).PrimeTicketPage(p)
+	return ticketConnection(p, r.ticketViews(ctx, p.Tickets, ticketPartsAt(ctx, "edges", "node")))
 }
 
 // ownerTickets returns one page of the tickets of a customer or a
 // subscription through the request's loader, which reads the pages of all
-// the list's customers or subscriptions together.
-func ownerTickets(ctx context.Context, owner store.TicketOwner, id string, q store.TicketSearch, page store.Span) (*model.TicketConnection, error) {
-	p, err := loaders.For(ctx).TicketsByOwner.Load(ctx, loaders.NewTicketsKey(owner, id, loaders.TicketsSearch{Query: q, Span: page, Reads: ticketPageReads(ctx)}))
+// the list's customers or subscriptions together and primes the loaders
+// with what it read beside them.
+func (r *Resolver) ownerTickets(ctx context.Context, owner store.TicketOwner, id string, q store.TicketSearch, page store.Span) (*model.TicketConnection, error) {
+	p, err := loaders.For(ctx).TicketsByOwner.Load(ctx, loaders.NewTicketsKey(owner, id, loaders.TicketsSearch{Query: q, Span: page, Reads: ticketReads(ctx)}))
 	if err != nil {
 		return nil, err
 	}
-	return ticketConnection(p), nil
+	return ticketConnection(p, r.ticketViews(ctx, p.Tickets, ticketPartsAt(ctx, "edges", "node"))), nil
 }

@@ -63,8 +63,12 @@ func (r *customerResolver) SettlementsConnection(ctx context.Context, obj *model
 	return settlementConnection(w), nil
 }
 
-func (r *mutationResolver) OptOutEarlyAccess(ctx context.Context, subscriptionID string) (*models.SupportSubscription, error) {
-	return r.Billing.OptOutEarlyAccess(ctx, subscriptionID)
+func (r *mutationResolver) OptOutEarlyAccess(ctx context.Context, subscriptionID string) (*model.SupportSubscription, error) {
+	sub, err := r.Billing.OptOutEarlyAccess(ctx, subscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	return r.subscriptionView(ctx, sub, subscriptionPartsAt(ctx)), nil
 }
 
 func (r *mutationResolver) CloseAccount(ctx context.Context, customerID string) (*models.Customer, error) {

@@ -28,8 +28,12 @@ func (r *customerResolver) Licenses(ctx context.Context, obj *models.Customer) (
 	return loaders.For(ctx).LicensesByCustomerID.Load(ctx, obj.ID)
 }
 
-func (r *customerResolver) SupportSubscriptions(ctx context.Context, obj *models.Customer) ([]*models.SupportSubscription, error) {
-	return loaders.For(ctx).SubscriptionsByCustomerID.Load(ctx, obj.ID)
+func (r *customerResolver) SupportSubscriptions(ctx context.Context, obj *models.Customer) ([]*model.SupportSubscription, error) {
+	subs, err := loaders.For(ctx).SubscriptionsByCustomerID.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.subscriptionViews(ctx, subs, subscriptionPartsAt(ctx)), nil
 }
 
 func (r *licenseResolver) Valid(ctx context.Context, obj *models.License) (bool, error) {
@@ -46,18 +50,30 @@ func (r *mutationResolver) RecordLicense(ctx context.Context, input model.Record
 	})
 }
 
-func (r *mutationResolver) CreateSupportSubscription(ctx context.Context, input model.CreateSupportSubscriptionInput) (*models.SupportSubscription, error) {
-	return r.Billing.CreateSubscription(ctx, models.SubscriptionInput{
+func (r *mutationResolver) CreateSupportSubscription(ctx context.Context, input model.CreateSupportSubscriptionInput) (*model.SupportSubscription, error) {
+	sub, err := r.Billing.CreateSubscription(ctx, models.SubscriptionInput{
 		CustomerID: input.CustomerID, Domains: input.Domains, StartsAt: input.StartsAt, EarlyAccess: deref(input.EarlyAccess),
 	})
+	if err != nil {
+		return nil, err
+	}
+	return r.subscriptionView(ctx, sub, subscriptionPartsAt(ctx)), nil
 }
 
-func (r *mutationResolver) SetSubscriptionDomains(ctx context.Context, id string, domains []string) (*models.SupportSubscription, error) {
-	return r.Store.SetSubscriptionDomains(ctx, id, domains)
+func (r *mutationResolver) SetSubscriptionDomains(ctx context.Context, id string, domains []string) (*model.SupportSubscription, error) {
+	sub, err := r.Store.SetSubscriptionDomains(ctx, id, domains)
+	if err != nil {
+		return nil, err
+	}
+	return r.subscriptionView(ctx, sub, subscriptionPartsAt(ctx)), nil
 }
 
-func (r *mutationResolver) CancelSupportSubscription(ctx context.Context, id string, reason *string) (*models.SupportSubscription, error) {
-	return r.Billing.CancelSubscription(ctx, id, deref(reason))
+func (r *mutationResolver) CancelSupportSubscription(ctx context.Context, id string, reason *string) (*model.SupportSubscription, error) {
+	sub, err := r.Billing.CancelSubscription(ctx, id, deref(reason))
+	if err != nil {
+		return nil, err
+	}
+	return r.subscriptionView(ctx, sub, subscriptionPartsAt(ctx)), nil
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (*auth.Caller, error) {
@@ -80,8 +96,12 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 	return customerConnection(page), nil
 }
 
-func (r *queryResolver) SupportSubscription(ctx context.Context, id string) (*models.SupportSubscription, error) {
-	return r.Store.FindSubscription(ctx, id)
+func (r *queryResolver) SupportSubscription(ctx context.Context, id string) (*model.SupportSubscription, error) {
+	sub, err := r.Store.FindSubscription(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.subscriptionView(ctx, sub, subscriptionPartsAt(ctx)), nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
@@ -89,7 +109,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	if err != nil {
 		return nil, err
 	}
-	return nodes[0], nil
+	return r.nodeViews(ctx, nodes)[0], nil
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
@@ -100,11 +120,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Node, len(nodes))
-	for i, n := range nodes {
-		out[i] = n
-	}
-	return out, nil
+	return r.nodeViews(ctx, nodes), nil
 }
 
 func (r *subscriptionStatusChangeResolver) From(ctx context.Context, obj *models.SubscriptionStatusChange) (*models.SubscriptionStatus, error) {
@@ -118,49 +134,41 @@ func (r *subscriptionStatusChangeResolver) Reason(ctx context.Context, obj *mode
 	return optString(obj.Reason), nil
 }
 
-func (r *supportSubscriptionResolver) Customer(ctx context.Context, obj *models.SupportSubscription) (*models.Customer, error) {
+func (r *supportSubscriptionResolver) Customer(ctx context.Context, obj *model.SupportSubscription) (*models.Customer, error) {
 	return loaders.For(ctx).CustomerByID.Load(ctx, obj.CustomerID)
 }
 
-func (r *supportSubscriptionResolver) Status(ctx context.Context, obj *models.SupportSubscription) (models.SubscriptionStatus, error) {
-	return obj.EffectiveStatus(r.Store.Now()), nil
-}
-
-func (r *supportSubscriptionResolver) Domains(ctx context.Context, obj *models.SupportSubscription) ([]string, error) {
-	return loaders.For(ctx).DomainsBySubscriptionID.Load(ctx, obj.ID)
-}
-
-func (r *supportSubscriptionResolver) MonthlyFee(ctx context.Context, obj *models.SupportSubscription) (*models.Money, error) {
+func (r *supportSubscriptionResolver) MonthlyFee(ctx context.Context, obj *model.SupportSubscription) (*models.Money, error) {
 	fee := obj.MonthlyFee()
 	return &fee, nil
 }
 
-func (r *supportSubscriptionResolver) AnnualFee(ctx context.Context, obj *models.SupportSubscription) (*models.Money, error) {
+func (r *supportSubscriptionResolver) AnnualFee(ctx context.Context, obj *model.SupportSubscription) (*models.Money, error) {
 	fee := models.AnnualFee(obj.MonthlyFee())
 	return &fee, nil
 }
 
-func (r *supportSubscriptionResolver) CurrentPeriodStart(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error) {
+func (r *supportSubscriptionResolver) CurrentPeriodStart(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error) {
 	return optTime(obj.CurrentPeriodStart), nil
 }
 
-func (r *supportSubscriptionResolver) CurrentPeriodEnd(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error) {
+func (r *supportSubscriptionResolver) CurrentPeriodEnd(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error) {
 	return optTime(obj.CurrentPeriodEnd), nil
 }
 
-func (r *supportSubscriptionResolver) ActivatedAt(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error) {
+func (r *supportSubscriptionResolver) ActivatedAt(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error) {
 	return optTime(obj.ActivatedAt), nil
 }
 
-func (r *supportSubscriptionResolver) CanceledAt(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error) {
+func (r *supportSubscriptionResolver) CanceledAt(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error) {
 	return optTime(obj.CanceledAt), nil
 }
 
-func (r *supportSubscriptionResolver) CancelReason(ctx context.Context, obj *models.SupportSubscription) (*string, error) {
+func (r *supportSubscriptionResolver) CancelReason(ctx context.Context, obj *model.SupportSubscription) (*string, error) {
 	return optString(obj.CancelReason), nil
 }
 
-func (r *supportSubscriptionResolver) StatusHistory(ctx context.Context, obj *models.SupportSubscription) ([]*models.SubscriptionStatusChange, error) {
+func (r *supportSubscriptionResolver) StatusHistory(ctx context.Context, obj *model.SupportSubscription) ([]*models.SubscriptionStatusChange, error) {
 	return loaders.For(ctx).StatusChangesBySubscriptionID.Load(ctx, obj.ID)
 }
 

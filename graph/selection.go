@@ -9,8 +9,10 @@ import (
 	"github.com/prioritysupport/backend/store"
 )
 
-// ticketReads returns what the tickets field's selection needs beside the
-// page itself, so that the store reads it with the page.
+// ticketReads returns what the selection of a field returning a
+// TicketConnection needs beside the page itself, so that the store reads
+// it with the page: the clocks and subscriptions of the parts its tickets'
+// views select (ticketParts), and what its other fields need.
 func ticketReads(ctx context.Context) store.TicketReads {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -19,12 +21,12 @@ func ticketReads(ctx context.Context) store.TicketReads {
 	doc := graphql.GetOperationContext(ctx).Doc
 	set := fc.Field.Selections
 	node := selected(doc, set, "edges", "node")
-	sla := selected(doc, node, "sla")
+	parts := ticketParts(doc, node)
 	return store.TicketReads{
 		Total:         selected(doc, set, "totalCount") != nil,
-		Clocks:        sla != nil || selected(doc, node, "clocks") != nil,
-		Subscriptions: sla != nil || selected(doc, node, "subscription") != nil,
-		Domains:       selected(doc, node, "subscription", "domains") != nil,
+		Clocks:        parts.sla || selected(doc, node, "clocks") != nil,
+		Subscriptions: parts.sla || parts.subscription,
+		Domains:       parts.domains,
 		Customers:     selected(doc, node, "customer") != nil,
 	}
 }

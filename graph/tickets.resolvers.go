@@ -18,40 +18,55 @@ import (
 )
 
 func (r *customerResolver) Tickets(ctx context.Context, obj *models.Customer, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
-	return ownerTickets(ctx, store.ByCustomer, obj.ID, ticketSearch(filter, orderBy), span(first, after, last, before))
+	return r.ownerTickets(ctx, store.ByCustomer, obj.ID, ticketSearch(filter, orderBy), span(first, after, last, before))
 }
 
-func (r *mutationResolver) ResolveTicket(ctx context.Context, id string) (*models.Ticket, error) {
-	return r.Store.ResolveTicket(ctx, id)
+func (r *mutationResolver) ResolveTicket(ctx context.Context, id string) (*model.Ticket, error) {
+	t, err := r.Store.ResolveTicket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.ticketView(ctx, t, ticketPartsAt(ctx)), nil
 }
 
-func (r *mutationResolver) ReopenTicket(ctx context.Context, id string) (*models.Ticket, error) {
-	return r.Store.ReopenTicket(ctx, id)
+func (r *mutationResolver) ReopenTicket(ctx context.Context, id string) (*model.Ticket, error) {
+	t, err := r.Store.ReopenTicket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.ticketView(ctx, t, ticketPartsAt(ctx)), nil
 }
 
 func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, last *int, before *string, orderBy *model.TicketOrder) (*model.TicketConnection, error) {
 	return r.ticketPage(ctx, ticketSearch(filter, orderBy), span(first, after, last, before))
 }
 
-func (r *queryResolver) Ticket(ctx context.Context, id string) (*models.Ticket, error) {
-	return r.Store.FindTicket(ctx, id)
+func (r *queryResolver) Ticket(ctx context.Context, id string) (*model.Ticket, error) {
+	t, err := r.Store.FindTicket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.ticketView(ctx, t, ticketPartsAt(ctx)), nil
 }
 
 func (r *queryResolver) SLAReport(ctx context.Context, subscriptionID string, month string) (*sla.MonthReport, error) {
 	return r.Store.SLAReport(ctx, subscriptionID, month)
 }
 
-func (r *queryResolver) PriorityQueue(ctx context.Context, first *int) ([]*models.Ticket, error) {
-	return r.Store.PriorityQueue(ctx, deref(first))
-}
-
-func (r *queryResolver) PriorityQueueConnection(ctx context.Context, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
-	p, err := r.Store.PriorityQueuePage(ctx, span(first, after, last, before), ticketPageReads(ctx))
+func (r *queryResolver) PriorityQueue(ctx context.Context, first *int) ([]*model.Ticket, error) {
+	tickets, err := r.Store.PriorityQueue(ctx, deref(first))
 	if err != nil {
 		return nil, err
 	}
-	loaders.For(ctx).PrimeTicketPage(p)
-	return ticketConnection(p), nil
+	return r.ticketViews(ctx, tickets, ticketPartsAt(ctx)), nil
+}
+
+func (r *queryResolver) PriorityQueueConnection(ctx context.Context, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
+	p, err := r.Store.PriorityQueuePage(ctx, span(first, after, last, before), ticketReads(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return r.primedTicketConnection(ctx, p), nil
 }
 
 func (r *slaClockResolver) Kind(ctx context.Context, obj *models.Clock) (sla.ClockKind, error) {
@@ -74,8 +89,12 @@ func (r *slaMonthReportResolver) AverageFollowUpResponseSeconds(ctx context.Cont
 	return optSeconds(obj.AverageFollowUp), nil
 }
 
-func (r *subscriptionResolver) TicketUpdated(ctx context.Context, customerID *string) (<-chan *models.Ticket, error) {
-	return r.Store.WatchTickets(ctx, deref(customerID))
+func (r *subscriptionResolver) TicketUpdated(ctx context.Context, customerID *string) (<-chan *model.Ticket, error) {
+	in, err := r.Store.WatchTickets(ctx, deref(customerID))
+	if err != nil {
+		return nil, err
+	}
+	return r.ticketStream(ctx, in, ticketPartsAt(ctx)), nil
 }
 
 func (r *subscriptionResolver) SLAAlerts(ctx context.Context) (<-chan *model.SLAAlert, error) {
@@ -83,69 +102,37 @@ func (r *subscriptionResolver) SLAAlerts(ctx context.Context) (<-chan *model.SLA
 	if err != nil {
 		return nil, err
 	}
-	return alertStream(in), nil
+	return r.alertStream(ctx, in), nil
 }
 
-func (r *supportSubscriptionResolver) SLAHistory(ctx context.Context, obj *models.SupportSubscription, months *int) ([]*sla.MonthReport, error) {
-	reports, err := loaders.For(ctx).SLAHistory.Load(ctx, loaders.HistoryKey{Subscription: obj, Months: deref(months)})
+func (r *supportSubscriptionResolver) SLAHistory(ctx context.Context, obj *model.SupportSubscription, months *int) ([]*sla.MonthReport, error) {
+	reports, err := loaders.For(ctx).SLAHistory.Load(ctx, loaders.HistoryKey{Subscription: obj.SupportSubscription, Months: deref(months)})
 	if err != nil {
 		return nil, err
 	}
 	return pointers(reports), nil
 }
 
-func (r *supportSubscriptionResolver) Tickets(ctx context.Context, obj *models.SupportSubscription, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
-	return ownerTickets(ctx, store.BySubscription, obj.ID, ticketSearch(filter, orderBy), span(first, after, last, before))
+func (r *supportSubscriptionResolver) Tickets(ctx context.Context, obj *model.SupportSubscription, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error) {
+	return r.ownerTickets(ctx, store.BySubscription, obj.ID, ticketSearch(filter, orderBy), span(first, after, last, before))
 }
 
-func (r *ticketResolver) ResolvedAt(ctx context.Context, obj *models.Ticket) (*time.Time, error) {
+func (r *ticketResolver) ResolvedAt(ctx context.Context, obj *model.Ticket) (*time.Time, error) {
 	return optTime(obj.ResolvedAt), nil
 }
 
-func (r *ticketResolver) Customer(ctx context.Context, obj *models.Ticket) (*models.Customer, error) {
+func (r *ticketResolver) Customer(ctx context.Context, obj *model.Ticket) (*models.Customer, error) {
 	if obj.CustomerID == "" {
 		return nil, nil
 	}
 	return loaders.For(ctx).CustomerByID.Load(ctx, obj.CustomerID)
 }
 
-func (r *ticketResolver) Subscription(ctx context.Context, obj *models.Ticket) (*models.SupportSubscription, error) {
-	if obj.SubscriptionID == "" {
-		return nil, nil
-	}
-	return loaders.For(ctx).SubscriptionByID.Load(ctx, obj.SubscriptionID)
-}
-
-func (r *ticketResolver) SLA(ctx context.Context, obj *models.Ticket) (*sla.TicketSLA, error) {
-	if !obj.Priority {
-		return nil, nil
-	}
-	l := loaders.For(ctx)
-	clocks, sub := l.ClocksByTicketID.LoadThunk(ctx, obj.ID), l.SubscriptionByID.LoadThunk(ctx, obj.SubscriptionID)
-	rows, err := clocks()
-	if err != nil {
-		return nil, err
-	}
-	s, err := sub()
-	if err != nil {
-		return nil, err
-	}
-	return r.Store.TicketSLA(obj, s, rows)
-}
-
-func (r *ticketResolver) SLAStatus(ctx context.Context, obj *models.Ticket) (*sla.Status, error) {
-	st, err := r.SLA(ctx, obj)
-	if err != nil {
-		return nil, err
-	}
-	return store.SLAStatusOf(st), nil
-}
-
-func (r *ticketResolver) Messages(ctx context.Context, obj *models.Ticket) ([]*models.Message, error) {
+func (r *ticketResolver) Messages(ctx context.Context, obj *model.Ticket) ([]*models.Message, error) {
 	return loaders.For(ctx).MessagesByTicketID.Load(ctx, obj.ID)
 }
 
-func (r *ticketResolver) MessagesConnection(ctx context.Context, obj *models.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error) {
+func (r *ticketResolver) MessagesConnection(ctx context.Context, obj *model.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error) {
 	msgs, err := loaders.For(ctx).MessagesByTicketID.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
@@ -157,7 +144,7 @@ func (r *ticketResolver) MessagesConnection(ctx context.Context, obj *models.Tic
 	return messageConnection(w), nil
 }
 
-func (r *ticketResolver) Clocks(ctx context.Context, obj *models.Ticket) ([]*models.Clock, error) {
+func (r *ticketResolver) Clocks(ctx context.Context, obj *model.Ticket) ([]*models.Clock, error) {
 	return loaders.For(ctx).ClocksByTicketID.Load(ctx, obj.ID)
 }
 

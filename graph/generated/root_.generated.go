@@ -277,6 +277,7 @@ type ComplexityRoot struct {
 		CreatedAt                  func(childComplexity int) int
 		CurrentPeriodEnd           func(childComplexity int) int
 		CurrentPeriodStart         func(childComplexity int) int
+		CurrentStatus              func(childComplexity int) int
 		Customer                   func(childComplexity int) int
 		Domains                    func(childComplexity int) int
 		EarlyAccess                func(childComplexity int) int
@@ -287,7 +288,6 @@ type ComplexityRoot struct {
 		SLAHistory                 func(childComplexity int, months *int) int
 		SLATimezone                func(childComplexity int) int
 		StartsAt                   func(childComplexity int) int
-		Status                     func(childComplexity int) int
 		StatusHistory              func(childComplexity int) int
 		Tickets                    func(childComplexity int, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) int
 	}
@@ -1514,6 +1514,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportSubscription.CurrentPeriodStart(childComplexity), true
+	case "SupportSubscription.status":
+		if e.ComplexityRoot.SupportSubscription.CurrentStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportSubscription.CurrentStatus(childComplexity), true
 	case "SupportSubscription.customer":
 		if e.ComplexityRoot.SupportSubscription.Customer == nil {
 			break
@@ -1579,12 +1585,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportSubscription.StartsAt(childComplexity), true
-	case "SupportSubscription.status":
-		if e.ComplexityRoot.SupportSubscription.Status == nil {
-			break
-		}
-
-		return e.ComplexityRoot.SupportSubscription.Status(childComplexity), true
 	case "SupportSubscription.statusHistory":
 		if e.ComplexityRoot.SupportSubscription.StatusHistory == nil {
 			break

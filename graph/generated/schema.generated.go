@@ -27,7 +27,7 @@ import (
 type CustomerResolver interface {
 	StripeCustomerID(ctx context.Context, obj *models.Customer) (*string, error)
 	Licenses(ctx context.Context, obj *models.Customer) ([]*models.License, error)
-	SupportSubscriptions(ctx context.Context, obj *models.Customer) ([]*models.SupportSubscription, error)
+	SupportSubscriptions(ctx context.Context, obj *models.Customer) ([]*model.SupportSubscription, error)
 
 	CreditBalance(ctx context.Context, obj *models.Customer) (*models.Money, error)
 	ClosedAt(ctx context.Context, obj *models.Customer) (*time.Time, error)
@@ -43,30 +43,30 @@ type LicenseResolver interface {
 type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*models.Customer, error)
 	RecordLicense(ctx context.Context, input model.RecordLicenseInput) (*models.License, error)
-	CreateSupportSubscription(ctx context.Context, input model.CreateSupportSubscriptionInput) (*models.SupportSubscription, error)
-	SetSubscriptionDomains(ctx context.Context, id string, domains []string) (*models.SupportSubscription, error)
-	CancelSupportSubscription(ctx context.Context, id string, reason *string) (*models.SupportSubscription, error)
-	OptOutEarlyAccess(ctx context.Context, subscriptionID string) (*models.SupportSubscription, error)
+	CreateSupportSubscription(ctx context.Context, input model.CreateSupportSubscriptionInput) (*model.SupportSubscription, error)
+	SetSubscriptionDomains(ctx context.Context, id string, domains []string) (*model.SupportSubscription, error)
+	CancelSupportSubscription(ctx context.Context, id string, reason *string) (*model.SupportSubscription, error)
+	OptOutEarlyAccess(ctx context.Context, subscriptionID string) (*model.SupportSubscription, error)
 	CloseAccount(ctx context.Context, customerID string) (*models.Customer, error)
 	EvaluateSLAMonth(ctx context.Context, subscriptionID string, month string) (*sla.MonthReport, error)
 	AdjustCredit(ctx context.Context, customerID string, amountCents int, reason string) (*models.CreditEntry, error)
-	ResolveTicket(ctx context.Context, id string) (*models.Ticket, error)
-	ReopenTicket(ctx context.Context, id string) (*models.Ticket, error)
+	ResolveTicket(ctx context.Context, id string) (*model.Ticket, error)
+	ReopenTicket(ctx context.Context, id string) (*model.Ticket, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*auth.Caller, error)
 	Customer(ctx context.Context, id string) (*models.Customer, error)
 	Customers(ctx context.Context, search *string, first *int, after *string, last *int, before *string) (*model.CustomerConnection, error)
-	SupportSubscription(ctx context.Context, id string) (*models.SupportSubscription, error)
+	SupportSubscription(ctx context.Context, id string) (*model.SupportSubscription, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	CreditBalance(ctx context.Context, customerID *string) (*models.Money, error)
 	CreditLedger(ctx context.Context, customerID *string, first *int, after *string, last *int, before *string) (*model.CreditEntryConnection, error)
 	MailSources(ctx context.Context) ([]*store.MailSource, error)
 	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, last *int, before *string, orderBy *model.TicketOrder) (*model.TicketConnection, error)
-	Ticket(ctx context.Context, id string) (*models.Ticket, error)
+	Ticket(ctx context.Context, id string) (*model.Ticket, error)
 	SLAReport(ctx context.Context, subscriptionID string, month string) (*sla.MonthReport, error)
-	PriorityQueue(ctx context.Context, first *int) ([]*models.Ticket, error)
+	PriorityQueue(ctx context.Context, first *int) ([]*model.Ticket, error)
 	PriorityQueueConnection(ctx context.Context, first *int, after *string, last *int, before *string) (*model.TicketConnection, error)
 }
 type SubscriptionStatusChangeResolver interface {
@@ -75,23 +75,21 @@ type SubscriptionStatusChangeResolver interface {
 	Reason(ctx context.Context, obj *models.SubscriptionStatusChange) (*string, error)
 }
 type SupportSubscriptionResolver interface {
-	Customer(ctx context.Context, obj *models.SupportSubscription) (*models.Customer, error)
-	Status(ctx context.Context, obj *models.SupportSubscription) (models.SubscriptionStatus, error)
-	Domains(ctx context.Context, obj *models.SupportSubscription) ([]string, error)
+	Customer(ctx context.Context, obj *model.SupportSubscription) (*models.Customer, error)
 
-	MonthlyFee(ctx context.Context, obj *models.SupportSubscription) (*models.Money, error)
-	AnnualFee(ctx context.Context, obj *models.SupportSubscription) (*models.Money, error)
+	MonthlyFee(ctx context.Context, obj *model.SupportSubscription) (*models.Money, error)
+	AnnualFee(ctx context.Context, obj *model.SupportSubscription) (*models.Money, error)
 
-	CurrentPeriodStart(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error)
-	CurrentPeriodEnd(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error)
-	ActivatedAt(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error)
-	CanceledAt(ctx context.Context, obj *models.SupportSubscription) (*time.Time, error)
-	CancelReason(ctx context.Context, obj *models.SupportSubscription) (*string, error)
+	CurrentPeriodStart(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error)
+	CurrentPeriodEnd(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error)
+	ActivatedAt(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error)
+	CanceledAt(ctx context.Context, obj *model.SupportSubscription) (*time.Time, error)
+	CancelReason(ctx context.Context, obj *model.SupportSubscription) (*string, error)
 
-	StatusHistory(ctx context.Context, obj *models.SupportSubscription) ([]*models.SubscriptionStatusChange, error)
+	StatusHistory(ctx context.Context, obj *model.SupportSubscription) ([]*models.SubscriptionStatusChange, error)
 
-	SLAHistory(ctx context.Context, obj *models.SupportSubscription, months *int) ([]*sla.MonthReport, error)
-	Tickets(ctx context.Context, obj *models.SupportSubscription, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error)
+	SLAHistory(ctx context.Context, obj *model.SupportSubscription, months *int) ([]*sla.MonthReport, error)
+	Tickets(ctx context.Context, obj *model.SupportSubscription, filter *model.TicketFilter, orderBy *model.TicketOrder, first *int, after *string, last *int, before *string) (*model.TicketConnection, error)
 }
 type ViewerResolver interface {
 	Customer(ctx context.Context, obj *auth.Caller) (*models.Customer, error)
@@ -940,8 +938,8 @@ func (ec *executionContext) _Customer_supportSubscriptions(ctx context.Context, 
 			return ec.Resolvers.Customer().SupportSubscriptions(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalNSupportSubscription2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscriptionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalNSupportSubscription2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscriptionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1714,11 +1712,11 @@ func (ec *executionContext) _Mutation_createSupportSubscription(ctx context.Cont
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRoleᚄ(ctx, []any{"SALES", "ADMIN"})
 				if err != nil {
-					var zeroVal *models.SupportSubscription
+					var zeroVal *model.SupportSubscription
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.SupportSubscription
+					var zeroVal *model.SupportSubscription
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -1727,8 +1725,8 @@ func (ec *executionContext) _Mutation_createSupportSubscription(ctx context.Cont
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1776,11 +1774,11 @@ func (ec *executionContext) _Mutation_setSubscriptionDomains(ctx context.Context
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRoleᚄ(ctx, []any{"SALES", "ADMIN"})
 				if err != nil {
-					var zeroVal *models.SupportSubscription
+					var zeroVal *model.SupportSubscription
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.SupportSubscription
+					var zeroVal *model.SupportSubscription
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -1789,8 +1787,8 @@ func (ec *executionContext) _Mutation_setSubscriptionDomains(ctx context.Context
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1838,11 +1836,11 @@ func (ec *executionContext) _Mutation_cancelSupportSubscription(ctx context.Cont
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRoleᚄ(ctx, []any{"SALES", "ADMIN"})
 				if err != nil {
-					var zeroVal *models.SupportSubscription
+					var zeroVal *model.SupportSubscription
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.SupportSubscription
+					var zeroVal *model.SupportSubscription
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -1851,8 +1849,8 @@ func (ec *executionContext) _Mutation_cancelSupportSubscription(ctx context.Cont
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1895,8 +1893,8 @@ func (ec *executionContext) _Mutation_optOutEarlyAccess(ctx context.Context, fie
 			return ec.Resolvers.Mutation().OptOutEarlyAccess(ctx, fc.Args["subscriptionId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2130,11 +2128,11 @@ func (ec *executionContext) _Mutation_resolveTicket(ctx context.Context, field g
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRoleᚄ(ctx, []any{"SUPPORT", "ADMIN"})
 				if err != nil {
-					var zeroVal *models.Ticket
+					var zeroVal *model.Ticket
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Ticket
+					var zeroVal *model.Ticket
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -2143,8 +2141,8 @@ func (ec *executionContext) _Mutation_resolveTicket(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2192,11 +2190,11 @@ func (ec *executionContext) _Mutation_reopenTicket(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRoleᚄ(ctx, []any{"SUPPORT", "ADMIN"})
 				if err != nil {
-					var zeroVal *models.Ticket
+					var zeroVal *model.Ticket
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Ticket
+					var zeroVal *model.Ticket
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -2205,8 +2203,8 @@ func (ec *executionContext) _Mutation_reopenTicket(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2461,8 +2459,8 @@ func (ec *executionContext) _Query_supportSubscription(ctx context.Context, fiel
 			return ec.Resolvers.Query().SupportSubscription(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalOSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalOSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2775,8 +2773,8 @@ func (ec *executionContext) _Query_ticket(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Ticket(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
-			return ec.marshalOTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalOTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2868,11 +2866,11 @@ func (ec *executionContext) _Query_priorityQueue(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋprioritysupportᚋbackendᚋauthᚐRoleᚄ(ctx, []any{"SUPPORT", "ADMIN"})
 				if err != nil {
-					var zeroVal []*models.Ticket
+					var zeroVal []*model.Ticket
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal []*models.Ticket
+					var zeroVal []*model.Ticket
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -2881,8 +2879,8 @@ func (ec *executionContext) _Query_priorityQueue(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3142,7 +3140,7 @@ func (ec *executionContext) fieldContext_SubscriptionStatusChange_reason(_ conte
 	return graphql.NewScalarFieldContext("SubscriptionStatusChange", field, true, true, "String")
 }
 
-func (ec *executionContext) _SupportSubscription_id(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_id(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3165,7 +3163,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_id(_ context.Contex
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "ID")
 }
 
-func (ec *executionContext) _SupportSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3197,7 +3195,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_customer(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SupportSubscription_status(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_status(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3206,7 +3204,7 @@ func (ec *executionContext) _SupportSubscription_status(ctx context.Context, fie
 			return ec.fieldContext_SupportSubscription_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SupportSubscription().Status(ctx, obj)
+			return obj.CurrentStatus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
@@ -3217,10 +3215,10 @@ func (ec *executionContext) _SupportSubscription_status(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SupportSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "SupportSubscriptionStatus")
+	return graphql.NewScalarFieldContext("SupportSubscription", field, true, false, "SupportSubscriptionStatus")
 }
 
-func (ec *executionContext) _SupportSubscription_domains(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_domains(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3229,7 +3227,7 @@ func (ec *executionContext) _SupportSubscription_domains(ctx context.Context, fi
 			return ec.fieldContext_SupportSubscription_domains(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SupportSubscription().Domains(ctx, obj)
+			return obj.Domains()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -3240,10 +3238,10 @@ func (ec *executionContext) _SupportSubscription_domains(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SupportSubscription_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "String")
+	return graphql.NewScalarFieldContext("SupportSubscription", field, true, false, "String")
 }
 
-func (ec *executionContext) _SupportSubscription_earlyAccess(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_earlyAccess(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3266,7 +3264,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_earlyAccess(_ conte
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _SupportSubscription_monthlyFee(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_monthlyFee(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3298,7 +3296,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_monthlyFee(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SupportSubscription_annualFee(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_annualFee(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3330,7 +3328,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_annualFee(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _SupportSubscription_startsAt(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_startsAt(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3353,7 +3351,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_startsAt(_ context.
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "Time")
 }
 
-func (ec *executionContext) _SupportSubscription_currentPeriodStart(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_currentPeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3376,7 +3374,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_currentPeriodStart(
 	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "Time")
 }
 
-func (ec *executionContext) _SupportSubscription_currentPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_currentPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3399,7 +3397,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_currentPeriodEnd(_ 
 	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "Time")
 }
 
-func (ec *executionContext) _SupportSubscription_activatedAt(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_activatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3422,7 +3420,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_activatedAt(_ conte
 	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "Time")
 }
 
-func (ec *executionContext) _SupportSubscription_canceledAt(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_canceledAt(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3445,7 +3443,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_canceledAt(_ contex
 	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "Time")
 }
 
-func (ec *executionContext) _SupportSubscription_cancelReason(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_cancelReason(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3468,7 +3466,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_cancelReason(_ cont
 	return graphql.NewScalarFieldContext("SupportSubscription", field, true, true, "String")
 }
 
-func (ec *executionContext) _SupportSubscription_firstResponseTargetSeconds(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_firstResponseTargetSeconds(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3491,7 +3489,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_firstResponseTarget
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SupportSubscription_followUpTargetSeconds(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_followUpTargetSeconds(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3514,7 +3512,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_followUpTargetSecon
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SupportSubscription_slaTimezone(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_slaTimezone(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3537,7 +3535,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_slaTimezone(_ conte
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "String")
 }
 
-func (ec *executionContext) _SupportSubscription_statusHistory(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_statusHistory(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3569,7 +3567,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_statusHistory(_ con
 	return fc, nil
 }
 
-func (ec *executionContext) _SupportSubscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3592,7 +3590,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_createdAt(_ context
 	return graphql.NewScalarFieldContext("SupportSubscription", field, false, false, "Time")
 }
 
-func (ec *executionContext) _SupportSubscription_slaHistory(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_slaHistory(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3636,7 +3634,7 @@ func (ec *executionContext) fieldContext_SupportSubscription_slaHistory(ctx cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SupportSubscription_tickets(ctx context.Context, field graphql.CollectedField, obj *models.SupportSubscription) (ret graphql.Marshaler) {
+func (ec *executionContext) _SupportSubscription_tickets(ctx context.Context, field graphql.CollectedField, obj *model.SupportSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3959,16 +3957,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._TicketMessage(ctx, sel, obj)
-	case models.Ticket:
+	case model.Ticket:
 		return ec._Ticket(ctx, sel, &obj)
-	case *models.Ticket:
+	case *model.Ticket:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Ticket(ctx, sel, obj)
-	case models.SupportSubscription:
+	case model.SupportSubscription:
 		return ec._SupportSubscription(ctx, sel, &obj)
-	case *models.SupportSubscription:
+	case *model.SupportSubscription:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -4642,7 +4640,7 @@ func (ec *executionContext) _SubscriptionStatusChange(ctx context.Context, sel a
 
 var supportSubscriptionImplementors = []string{"SupportSubscription", "Node"}
 
-func (ec *executionContext) _SupportSubscription(ctx context.Context, sel ast.SelectionSet, obj *models.SupportSubscription) graphql.Marshaler {
+func (ec *executionContext) _SupportSubscription(ctx context.Context, sel ast.SelectionSet, obj *model.SupportSubscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportSubscriptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4663,17 +4661,15 @@ func (ec *executionContext) _SupportSubscription(ctx context.Context, sel ast.Se
 					return ec._SupportSubscription_customer(ctx, field, obj)
 				})
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SupportSubscription_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._SupportSubscription_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "domains":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SupportSubscription_domains(ctx, field, obj)
-				})
+			out.Values[i] = ec._SupportSubscription_domains(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "earlyAccess":
 			out.Values[i] = ec._SupportSubscription_earlyAccess(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -5050,11 +5046,11 @@ func (ec *executionContext) marshalNSubscriptionStatusChange2ᚖgithubᚗcomᚋp
 	return ec._SubscriptionStatusChange(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSupportSubscription2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.SupportSubscription) graphql.Marshaler {
+func (ec *executionContext) marshalNSupportSubscription2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SupportSubscription) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, sel, v[i])
+		return ec.marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -5066,7 +5062,7 @@ func (ec *executionContext) marshalNSupportSubscription2ᚕᚖgithubᚗcomᚋpri
 	return ret
 }
 
-func (ec *executionContext) marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx context.Context, sel ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
+func (ec *executionContext) marshalNSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx context.Context, sel ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SupportSubscription!")
 		return graphql.Null
@@ -5158,7 +5154,7 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋprioritysupportᚋbacken
 	return ec._Node(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx context.Context, sel ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
+func (ec *executionContext) marshalOSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx context.Context, sel ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

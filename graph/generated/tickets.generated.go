@@ -33,19 +33,17 @@ type SlaMonthReportResolver interface {
 	Credit(ctx context.Context, obj *sla.MonthReport) (*models.CreditEntry, error)
 }
 type SubscriptionResolver interface {
-	TicketUpdated(ctx context.Context, customerID *string) (<-chan *models.Ticket, error)
+	TicketUpdated(ctx context.Context, customerID *string) (<-chan *model.Ticket, error)
 	SLAAlerts(ctx context.Context) (<-chan *model.SLAAlert, error)
 }
 type TicketResolver interface {
-	ResolvedAt(ctx context.Context, obj *models.Ticket) (*time.Time, error)
+	ResolvedAt(ctx context.Context, obj *model.Ticket) (*time.Time, error)
 
-	Customer(ctx context.Context, obj *models.Ticket) (*models.Customer, error)
-	Subscription(ctx context.Context, obj *models.Ticket) (*models.SupportSubscription, error)
-	SLA(ctx context.Context, obj *models.Ticket) (*sla.TicketSLA, error)
-	SLAStatus(ctx context.Context, obj *models.Ticket) (*sla.Status, error)
-	Messages(ctx context.Context, obj *models.Ticket) ([]*models.Message, error)
-	MessagesConnection(ctx context.Context, obj *models.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error)
-	Clocks(ctx context.Context, obj *models.Ticket) ([]*models.Clock, error)
+	Customer(ctx context.Context, obj *model.Ticket) (*models.Customer, error)
+
+	Messages(ctx context.Context, obj *model.Ticket) ([]*models.Message, error)
+	MessagesConnection(ctx context.Context, obj *model.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error)
+	Clocks(ctx context.Context, obj *model.Ticket) ([]*models.Clock, error)
 }
 type TicketMessageResolver interface {
 	MachineSent(ctx context.Context, obj *models.Message) (bool, error)
@@ -128,8 +126,8 @@ func (ec *executionContext) _SlaAlert_ticket(ctx context.Context, field graphql.
 			return obj.Ticket, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, selections, v)
 		},
 		true,
 		true,
@@ -791,8 +789,8 @@ func (ec *executionContext) _Subscription_ticketUpdated(ctx context.Context, fie
 			return ec.Resolvers.Subscription().TicketUpdated(ctx, fc.Args["customerId"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, selections, v)
 		},
 		true,
 		true,
@@ -872,7 +870,7 @@ func (ec *executionContext) fieldContext_Subscription_slaAlerts(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Ticket_id(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_id(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -895,7 +893,7 @@ func (ec *executionContext) fieldContext_Ticket_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Ticket_subject(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_subject(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -918,7 +916,7 @@ func (ec *executionContext) fieldContext_Ticket_subject(_ context.Context, field
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "String")
 }
 
-func (ec *executionContext) _Ticket_priority(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_priority(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -941,7 +939,7 @@ func (ec *executionContext) fieldContext_Ticket_priority(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Ticket_status(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_status(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -964,7 +962,7 @@ func (ec *executionContext) fieldContext_Ticket_status(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "TicketStatus")
 }
 
-func (ec *executionContext) _Ticket_requesterEmail(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_requesterEmail(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -987,7 +985,7 @@ func (ec *executionContext) fieldContext_Ticket_requesterEmail(_ context.Context
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "String")
 }
 
-func (ec *executionContext) _Ticket_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1010,7 +1008,7 @@ func (ec *executionContext) fieldContext_Ticket_createdAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Ticket_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1033,7 +1031,7 @@ func (ec *executionContext) fieldContext_Ticket_resolvedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Ticket", field, true, true, "Time")
 }
 
-func (ec *executionContext) _Ticket_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1056,7 +1054,7 @@ func (ec *executionContext) fieldContext_Ticket_lastMessageAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Ticket_customer(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_customer(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1088,7 +1086,7 @@ func (ec *executionContext) fieldContext_Ticket_customer(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Ticket_subscription(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_subscription(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1097,11 +1095,11 @@ func (ec *executionContext) _Ticket_subscription(ctx context.Context, field grap
 			return ec.fieldContext_Ticket_subscription(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Ticket().Subscription(ctx, obj)
+			return obj.Subscription()
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.SupportSubscription) graphql.Marshaler {
-			return ec.marshalOSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐSupportSubscription(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportSubscription) graphql.Marshaler {
+			return ec.marshalOSupportSubscription2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐSupportSubscription(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1112,7 +1110,7 @@ func (ec *executionContext) fieldContext_Ticket_subscription(_ context.Context, 
 		Object:     "Ticket",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SupportSubscription(ctx, field)
 		},
@@ -1120,7 +1118,7 @@ func (ec *executionContext) fieldContext_Ticket_subscription(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Ticket_sla(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_sla(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1129,7 +1127,7 @@ func (ec *executionContext) _Ticket_sla(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Ticket_sla(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Ticket().SLA(ctx, obj)
+			return obj.SLA()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sla.TicketSLA) graphql.Marshaler {
@@ -1144,7 +1142,7 @@ func (ec *executionContext) fieldContext_Ticket_sla(_ context.Context, field gra
 		Object:     "Ticket",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TicketSla(ctx, field)
 		},
@@ -1152,7 +1150,7 @@ func (ec *executionContext) fieldContext_Ticket_sla(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Ticket_slaStatus(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_slaStatus(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1161,7 +1159,7 @@ func (ec *executionContext) _Ticket_slaStatus(ctx context.Context, field graphql
 			return ec.fieldContext_Ticket_slaStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Ticket().SLAStatus(ctx, obj)
+			return obj.SLAStatus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sla.Status) graphql.Marshaler {
@@ -1172,10 +1170,10 @@ func (ec *executionContext) _Ticket_slaStatus(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Ticket_slaStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ticket", field, true, true, "SlaStatus")
+	return graphql.NewScalarFieldContext("Ticket", field, true, false, "SlaStatus")
 }
 
-func (ec *executionContext) _Ticket_messages(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_messages(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1207,7 +1205,7 @@ func (ec *executionContext) fieldContext_Ticket_messages(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Ticket_messagesConnection(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_messagesConnection(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1251,7 +1249,7 @@ func (ec *executionContext) fieldContext_Ticket_messagesConnection(ctx context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _Ticket_clocks(ctx context.Context, field graphql.CollectedField, obj *models.Ticket) (ret graphql.Marshaler) {
+func (ec *executionContext) _Ticket_clocks(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1405,8 +1403,8 @@ func (ec *executionContext) _TicketEdge_node(ctx context.Context, field graphql.
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
-			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2452,7 +2450,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 var ticketImplementors = []string{"Ticket", "Node"}
 
-func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *models.Ticket) graphql.Marshaler {
+func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *model.Ticket) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2509,23 +2507,20 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Ticket_customer(ctx, field, obj)
 				})
 		case "subscription":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Ticket_subscription(ctx, field, obj)
-				})
+			out.Values[i] = ec._Ticket_subscription(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "sla":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Ticket_sla(ctx, field, obj)
-				})
+			out.Values[i] = ec._Ticket_sla(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "slaStatus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Ticket_slaStatus(ctx, field, obj)
-				})
+			out.Values[i] = ec._Ticket_slaStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "messages":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -3040,11 +3035,11 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNTicket2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicketᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Ticket) graphql.Marshaler {
+func (ec *executionContext) marshalNTicket2ᚕᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Ticket) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx, sel, v[i])
+		return ec.marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3056,7 +3051,7 @@ func (ec *executionContext) marshalNTicket2ᚕᚖgithubᚗcomᚋprioritysupport�
 	return ret
 }
 
-func (ec *executionContext) marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx context.Context, sel ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
+func (ec *executionContext) marshalNTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx context.Context, sel ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Ticket!")
 		return graphql.Null
@@ -3265,7 +3260,7 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalOTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋmodelsᚐTicket(ctx context.Context, sel ast.SelectionSet, v *models.Ticket) graphql.Marshaler {
+func (ec *executionContext) marshalOTicket2ᚖgithubᚗcomᚋprioritysupportᚋbackendᚋgraphᚋmodelᚐTicket(ctx context.Context, sel ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

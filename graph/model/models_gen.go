@@ -126,7 +126,7 @@ type SettlementEdge struct {
 // A running clock that came close to its target or passed it.
 type SLAAlert struct {
 	// The ticket whose clock it is.
-	Ticket *models.Ticket `json:"ticket"`
+	Ticket *Ticket `json:"ticket"`
 	// At risk or breached.
 	Level SLAAlertLevel `json:"level"`
 	// The clock's due time.
@@ -154,7 +154,7 @@ type TicketEdge struct {
 	// The opaque position of the ticket in the list (valid for the same order only).
 	Cursor string `json:"cursor"`
 	// The ticket.
-	Node *models.Ticket `json:"node"`
+	Node *Ticket `json:"node"`
 }
 
 // Narrows a ticket list; every field given must hold (AND).
