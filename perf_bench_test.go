@@ -37,18 +37,18 @@ import (
 //
 // The budgets count every allocation of the process per request, the
 // client's included (building and sending the request, reading the
-// answer). They were set from a run on the full data set
-// (-benchtime 300x, both databases) with about 50% headroom, so that a
+// answer). They were set from runs on the full data set
+// (-benchtime 300x and 5s, both databases) with about 50% headroom, so that a
 // change that allocates per row or per field fails while run-to-run noise
 // does not:
 //
-//	P1 creditBalance      measured 302–307        budget 450
-//	P2 dashboard page     measured 17,700–18,300  budget 27,000
-//	P4 ingestion          measured 880–1,400      budget 2,000
+//	P1 creditBalance      measured 231–234        budget 350
+//	P2 dashboard page     measured 16,850–17,240  budget 25,500
+//	P4 ingestion          measured 654–730        budget 1,100
 const (
-	p1AllocBudget = 450
-	p2AllocBudget = 27_000
-	p4AllocBudget = 2_000
+	p1AllocBudget = 350
+	p2AllocBudget = 25_500
+	p4AllocBudget = 1_100
 )
 
 // perfSize is the data set the benchmarks run on: PS_PERF_SIZE "full" or
