@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -67,6 +68,17 @@ func TestRepliesBeforeTheirParent(t *testing.T) {
 			}
 			if len(tk.Clocks) != 1 || !tk.Clocks[0].StartedAt.Equal(question) || tk.Clocks[0].Met == nil || !*tk.Clocks[0].Met {
 				t.Fatalf("clocks = %+v, want one met clock from the question", tk.Clocks)
+			}
+			// The messages stored before the question became Ann's with it:
+			// a message's customer is what scopes it to her users.
+			var others int
+			if err := s.App.Store.DB().NewSelect().TableExpr("ticket_messages").
+				Where("ticket_id = ? AND (customer_id IS NULL OR customer_id <> ?)", id, f.CustomerID).
+				ColumnExpr("count(*)").Scan(context.Background(), &others); err != nil {
+				t.Fatal(err)
+			}
+			if others != 0 {
+				t.Fatalf("%d of the ticket's messages are not its customer's", others)
 			}
 		}
 
