@@ -212,27 +212,29 @@ func (s *ingestStatements) write(ctx context.Context, tx bun.Tx, w *ticketWrite,
 		business[i], met[i] = c.BusinessSeconds, c.Met
 	}
 	return s.ticketWrite.Exec(ctx, tx,
-		t.ID, nullString(t.CustomerID), nullString(t.SubscriptionID), t.Priority, t.Status, t.Subject, t.RequesterEmail,
-		t.OpenedAt, nullTime(t.ResolvedAt), nullTime(t.CurrentDueAt), t.LastMessageAt, t.CreatedAt, t.UpdatedAt,
+		t.ID, NullString(t.CustomerID), NullString(t.SubscriptionID), t.Priority, t.Status, t.Subject, t.RequesterEmail,
+		t.OpenedAt, NullTime(t.ResolvedAt), NullTime(t.CurrentDueAt), t.LastMessageAt, t.CreatedAt, t.UpdatedAt,
 		w.customerChanged,
 		m.ID, m.MessageID, m.Direction, m.Machine, m.FromAddress, m.FromName, m.ToAddresses, m.Subject,
-		m.ReceivedAt, nullTime(m.SentAt), m.InReplyTo, m.References, m.BodyText, m.Attachments, m.SizeBytes, m.CreatedAt,
-		nullString(m.CustomerID),
+		m.ReceivedAt, NullTime(m.SentAt), m.InReplyTo, m.References, m.BodyText, m.Attachments, m.SizeBytes, m.CreatedAt,
+		NullString(m.CustomerID),
 		refs,
 		n, ids, seqs, subs, customers, kinds, months, starts, dues, targets, stops, stoppedBy, business, met, alerts, updated,
 		ch, payload)
 }
 
-// nullString is s, or NULL when s is empty (Bun's nullzero).
-func nullString(s string) any {
+// NullString is s as a bound parameter of a nullzero column: NULL when s
+// is empty, as Bun writes it.
+func NullString(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
 }
 
-// nullTime is t, or NULL when t is zero (Bun's nullzero).
-func nullTime(t time.Time) any {
+// NullTime is t as a bound parameter of a nullzero column: NULL when t is
+// zero, as Bun writes it.
+func NullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+
+	"github.com/prioritysupport/backend/store"
 )
 
 // copy writes the generated rows on PostgreSQL with COPY, in one
@@ -39,14 +40,14 @@ func (g *generator) copy(ctx context.Context, db *bun.DB) error {
 			{"tickets", []string{"id", "customer_id", "subscription_id", "priority", "status", "subject", "requester_email", "opened_at",
 				"resolved_at", "current_due_at", "last_message_at", "created_at", "updated_at"}, len(g.ticketRows), func(i int) []any {
 				t := &g.ticketRows[i]
-				return []any{t.ID, nullString(t.CustomerID), nullString(t.SubscriptionID), t.Priority, string(t.Status), t.Subject, t.RequesterEmail,
-					t.OpenedAt, nullTime(t.ResolvedAt), nullTime(t.CurrentDueAt), t.LastMessageAt, t.CreatedAt, t.UpdatedAt}
+				return []any{t.ID, store.NullString(t.CustomerID), store.NullString(t.SubscriptionID), t.Priority, string(t.Status), t.Subject, t.RequesterEmail,
+					t.OpenedAt, store.NullTime(t.ResolvedAt), store.NullTime(t.CurrentDueAt), t.LastMessageAt, t.CreatedAt, t.UpdatedAt}
 			}},
 			{"ticket_messages", []string{"id", "ticket_id", "customer_id", "message_id", "direction", "machine", "from_address", "from_name",
 				"to_addresses", "subject", "received_at", "sent_at", "in_reply_to", "refs", "body_text", "attachments", "size_bytes", "created_at"}, len(g.messages), func(i int) []any {
 				m := &g.messages[i]
-				return []any{m.ID, m.TicketID, nullString(m.CustomerID), m.MessageID, string(m.Direction), string(m.Machine), m.FromAddress, m.FromName,
-					m.ToAddresses, m.Subject, m.ReceivedAt, nullTime(m.SentAt), m.InReplyTo, m.References, m.BodyText, int64(m.Attachments), int64(m.SizeBytes), m.CreatedAt}
+				return []any{m.ID, m.TicketID, store.NullString(m.CustomerID), m.MessageID, string(m.Direction), string(m.Machine), m.FromAddress, m.FromName,
+					m.ToAddresses, m.Subject, m.ReceivedAt, store.NullTime(m.SentAt), m.InReplyTo, m.References, m.BodyText, int64(m.Attachments), int64(m.SizeBytes), m.CreatedAt}
 			}},
 			{"ticket_message_refs", []string{"ref", "message_id", "ticket_id"}, len(g.refs), func(i int) []any {
 				r := &g.refs[i]
@@ -60,7 +61,7 @@ func (g *generator) copy(ctx context.Context, db *bun.DB) error {
 				"stopped_at", "stopped_by", "business_seconds", "met", "alert_level", "updated_at"}, len(g.clocks), func(i int) []any {
 				c := &g.clocks[i]
 				return []any{c.ID, c.TicketID, int64(c.Seq), c.SubscriptionID, c.CustomerID, c.Kind, c.Month, c.StartedAt, c.DueAt, c.TargetSeconds,
-					nullTime(c.StoppedAt), nullString(c.StoppedBy), c.BusinessSeconds, c.Met, c.AlertLevel, c.UpdatedAt}
+					store.NullTime(c.StoppedAt), store.NullString(c.StoppedBy), c.BusinessSeconds, c.Met, c.AlertLevel, c.UpdatedAt}
 			}},
 		}
 		for _, t := range tables {
@@ -71,20 +72,4 @@ func (g *generator) copy(ctx context.Context, db *bun.DB) error {
 		g.ds.Tickets, g.ds.Messages, g.ds.Clocks = len(g.ticketRows), len(g.messages), len(g.clocks)
 		return tx.Commit(ctx)
 	})
-}
-
-// nullString is s, or NULL when empty (a nullzero column).
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// nullTime is t, or NULL when zero (a nullzero column).
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
 }
