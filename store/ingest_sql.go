@@ -179,10 +179,10 @@ RETURNING NULL
 )
 SELECT pg_notify($49, $50) WHERE CAST($49 AS text) <> ''`
 
-// write runs w, an ingestion's writes (a new message, no action), on
-// PostgreSQL with ingestWrite, publishing the notification on channel ch
-// with payload when ch is not "".
-func (s *ingestStatements) write(ctx context.Context, tx bun.Tx, w *ticketWrite, ch, payload string) error {
+// writeArgs are ingestWrite's arguments for w, an ingestion's writes (a
+// new message, no action), with the notification on channel ch with
+// payload when ch is not "".
+func (s *ingestStatements) writeArgs(w *ticketWrite, ch, payload string) []any {
 	t, m := &w.ticket.Ticket, w.message
 	refs := make([]string, len(w.refs))
 	for i, r := range w.refs {
@@ -211,7 +211,7 @@ func (s *ingestStatements) write(ctx context.Context, tx bun.Tx, w *ticketWrite,
 		}
 		business[i], met[i] = c.BusinessSeconds, c.Met
 	}
-	return s.ticketWrite.Exec(ctx, tx,
+	return []any{
 		t.ID, NullString(t.CustomerID), NullString(t.SubscriptionID), t.Priority, t.Status, t.Subject, t.RequesterEmail,
 		t.OpenedAt, NullTime(t.ResolvedAt), NullTime(t.CurrentDueAt), t.LastMessageAt, t.CreatedAt, t.UpdatedAt,
 		w.customerChanged,
@@ -220,7 +220,14 @@ func (s *ingestStatements) write(ctx context.Context, tx bun.Tx, w *ticketWrite,
 		NullString(m.CustomerID),
 		refs,
 		n, ids, seqs, subs, customers, kinds, months, starts, dues, targets, stops, stoppedBy, business, met, alerts, updated,
-		ch, payload)
+		ch, payload,
+	}
+}
+
+// pgStatements are the texts of the statements an ingestion prepares on a
+// PostgreSQL connection (see pgSession).
+func (s *ingestStatements) pgStatements() []string {
+	return []string{s.lockThread.query, s.thread.query, s.ticketTerms.query, s.history.query, s.coverage.query, s.ticketWrite.query}
 }
 
 // NullString is s as a bound parameter of a nullzero column: NULL when s

@@ -120,16 +120,9 @@ func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, e
 // wait forever on a pool that those locks' waiters have drained.
 func (p *Prepared) run(ctx context.Context, db bun.IDB, args []any, fn func(ctx context.Context, q querier) error) (err error) {
 	if hooks := hooksOf(p.db); len(hooks) > 0 {
-		ev := &bun.QueryEvent{DB: p.db, Query: p.query, QueryTemplate: p.query, QueryArgs: args, StartTime: time.Now()}
-		for _, h := range hooks {
-			ctx = h.BeforeQuery(ctx, ev)
-		}
-		defer func() {
-			ev.Err = err
-			for i := len(hooks) - 1; i >= 0; i-- {
-				hooks[i].AfterQuery(ctx, ev)
-			}
-		}()
+		var ev *hookedQuery
+		ctx, ev = beforeQuery(ctx, p.db, hooks, p.query, args)
+		defer func() { ev.after(err) }()
 	}
 	tx, inTx := db.(bun.Tx)
 	if !inTx {
@@ -200,4 +193,31 @@ func hooksOf(db *bun.DB) []bun.QueryHook {
 		return v.([]bun.QueryHook)
 	}
 	return nil
+}
+
+// hookedQuery is one statement between its query hooks' BeforeQuery and
+// AfterQuery.
+type hookedQuery struct {
+	ctx   context.Context
+	hooks []bun.QueryHook
+	ev    *bun.QueryEvent
+}
+
+// beforeQuery runs hooks' BeforeQuery for query with args and returns the
+// context they made.
+func beforeQuery(ctx context.Context, db *bun.DB, hooks []bun.QueryHook, query string, args []any) (context.Context, *hookedQuery) {
+	ev := &bun.QueryEvent{DB: db, Query: query, QueryTemplate: query, QueryArgs: args, StartTime: time.Now()}
+	for _, h := range hooks {
+		ctx = h.BeforeQuery(ctx, ev)
+	}
+	return ctx, &hookedQuery{ctx: ctx, hooks: hooks, ev: ev}
+}
+
+// after runs the hooks' AfterQuery, in reverse order, with the statement's
+// error.
+func (q *hookedQuery) after(err error) {
+	q.ev.Err = err
+	for i := len(q.hooks) - 1; i >= 0; i-- {
+		q.hooks[i].AfterQuery(q.ctx, q.ev)
+	}
 }

@@ -269,9 +269,9 @@ func (s *Store) notifyStatement(ctx context.Context, tx bun.IDB, e events.Event)
 
 // notification is notifyStatement's channel and payload, for a statement
 // that binds them; ch is "" when e goes out after the commit.
-func (s *Store) notification(ctx context.Context, tx bun.IDB, e events.Event) (ch, payload string) {
+func (s *Store) notification(ctx context.Context, e events.Event) (ch, payload string) {
 	p, ok := s.bus.(events.TxPublisher)
-	if !ok || !IsPostgres(tx) {
+	if !ok || !IsPostgres(s.db) {
 		return "", ""
 	}
 	ch, payload, err := p.Notification(e)

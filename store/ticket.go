@@ -35,8 +35,9 @@ import (
 // (PostgreSQL), one query for the duplicate check and the thread
 // candidates, the ticket with its SLA terms, its history, then the writes.
 // On PostgreSQL the writes go in one statement that also publishes the
-// ticket_updated event, delivered when the transaction commits; elsewhere
-// the event is published after the commit.
+// ticket_updated event, delivered when the transaction commits, and the
+// statements go out in three round trips (see pgSession); elsewhere the
+// event is published after the commit.
 func (s *Store) IngestEmail(ctx context.Context, in models.InboundEmail) (models.IngestResult, error) {
 	return s.IngestEmailWith(ctx, in, nil)
 }
@@ -69,16 +70,21 @@ func (s *Store) IngestEmailWith(ctx context.Context, in models.InboundEmail, als
 	var (
 		res       models.IngestResult
 		published bool
+		err       error
 	)
-	err := s.ingestTx(ctx, func(tx bun.Tx) error {
-		var err error
-		res, published, err = s.ingest(ctx, tx, in, now)
-		res.ReceivedAt = in.ReceivedAt
-		if err == nil && also != nil {
-			err = also(ctx, tx, res)
-		}
-		return err
-	})
+	if s.ing.postgres {
+		res, published, err = s.ingestPostgres(ctx, in, now, also)
+	} else {
+		err = s.ingestTx(ctx, func(tx bun.Tx) error {
+			var err error
+			res, published, err = s.ingest(ctx, txDB{st: s.ing, tx: tx}, in, now)
+			res.ReceivedAt = in.ReceivedAt
+			if err == nil && also != nil {
+				err = also(ctx, tx, res)
+			}
+			return err
+		})
+	}
 	if IsUniqueViolation(err) {
 		// The same message arrived twice at once and the other copy won.
 		res, err = duplicateOf(ctx, s.db, in.MessageID)
@@ -100,40 +106,50 @@ func (s *Store) IngestEmailWith(ctx context.Context, in models.InboundEmail, als
 	return res, nil
 }
 
-// ingestTx runs fn in one transaction; on SQLite, after the ingestions of
+// ingestTx runs fn in one transaction on SQLite, after the ingestions of
 // this process that came first (see Store.ingestMu).
 func (s *Store) ingestTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	s.ing.ready(ctx)
-	if !IsPostgres(s.db) {
-		s.ingestMu.Lock()
-		defer s.ingestMu.Unlock()
-	}
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
 	return s.inTx(ctx, fn)
 }
 
-// ingest is IngestEmail's transaction. published reports whether the
-// ticket_updated event went out with the transaction's writes.
-func (s *Store) ingest(ctx context.Context, tx bun.Tx, in models.InboundEmail, now time.Time) (res models.IngestResult, published bool, err error) {
-	if err := s.lockThread(ctx, tx, in); err != nil {
+// ingestPostgres is IngestEmailWith's transaction on PostgreSQL, in a
+// pgSession: three round trips when also is nil, whose work then needs no
+// round trip of its own after the write.
+func (s *Store) ingestPostgres(ctx context.Context, in models.InboundEmail, now time.Time, also AlsoInTx) (res models.IngestResult, published bool, err error) {
+	p, err := newPgSession(ctx, s.db, s.ing, also == nil)
+	if err != nil {
 		return res, false, err
 	}
-	th, err := s.threadOf(ctx, tx, in)
+	defer p.close(ctx)
+	res, published, err = s.ingest(ctx, p, in, now)
+	res.ReceivedAt = in.ReceivedAt
+	if err == nil && also != nil {
+		err = also(ctx, p.conn, res)
+	}
+	if err == nil {
+		err = p.commit(ctx)
+	}
+	return res, published, err
+}
+
+// ingest is IngestEmail's work in db. published reports whether the
+// ticket_updated event went out with the transaction's writes.
+func (s *Store) ingest(ctx context.Context, db ingestDB, in models.InboundEmail, now time.Time) (res models.IngestResult, published bool, err error) {
+	th, err := s.threadOf(ctx, db, in)
 	if err != nil || th.duplicate.Duplicate {
 		return th.duplicate, false, err
 	}
-	w := &ticketWrite{ticket: th.ticket, now: now}
+	w := &ticketWrite{ticket: th.ticket, now: now, hist: th.hist}
 	if th.ticket == nil {
-		if err := s.openTicket(ctx, tx, w, in, now); err != nil {
+		if err := s.openTicket(ctx, db, w, in, now); err != nil {
 			return res, false, err
 		}
-	} else {
-		if w.hist, err = s.loadHistory(ctx, tx, th.ticket.ID); err != nil {
+	} else if th.early {
+		if err := s.takeOpening(ctx, db, w, in, now); err != nil {
 			return res, false, err
-		}
-		if th.early {
-			if err := s.takeOpening(ctx, tx, w, in, now); err != nil {
-				return res, false, err
-			}
 		}
 	}
 	t := w.ticket
@@ -149,18 +165,11 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, in models.InboundEmail, n
 	if err := s.replay(w); err != nil {
 		return res, false, err
 	}
-	ev := events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now}
-	if s.ing.postgres {
-		ch, payload := s.notification(ctx, tx, ev)
-		published = ch != ""
-		err = s.ing.write(ctx, tx, w, ch, payload)
-	} else {
-		err = w.exec(ctx, tx, "")
-	}
-	if err != nil {
+	ch, payload := s.notification(ctx, events.Event{Kind: events.TicketUpdated, CustomerID: t.CustomerID, TicketID: t.ID, At: now})
+	if err := db.write(ctx, w, ch, payload); err != nil {
 		return res, false, err
 	}
-	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}, published, nil
+	return models.IngestResult{TicketID: t.ID, CustomerID: t.CustomerID, Priority: t.Priority}, ch != "", nil
 }
 
 // duplicateOf returns the ticket of a stored message with messageID, with
@@ -182,6 +191,7 @@ func duplicateOf(ctx context.Context, db bun.IDB, messageID string) (models.Inge
 type thread struct {
 	duplicate models.IngestResult // Duplicate set: the message is stored already
 	ticket    *ticketRow          // the ticket it belongs to, locked; nil: it opens one
+	hist      history             // the ticket's history
 	early     bool                // found through another's references (see threadOf)
 }
 
@@ -211,10 +221,14 @@ type candidates struct {
 // One query of one row answers the duplicate check and every way of
 // threading but the token (smallest ticket id first where several match);
 // the siblings are looked up only when no referenced message is stored.
-func (s *Store) threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail) (thread, error) {
+func (s *Store) threadOf(ctx context.Context, db ingestDB, in models.InboundEmail) (thread, error) {
 	refs := s.ing.list(threadIDs(in))
-	var found []candidates
-	if err := s.ing.thread.Scan(ctx, tx, []any{in.MessageID, refs, refs, refs, in.MessageID}, &found); err != nil {
+	var keys []int64
+	if s.ing.postgres {
+		keys = threadKeys(in)
+	}
+	found, err := db.candidates(ctx, keys, []any{in.MessageID, refs, refs, refs, in.MessageID})
+	if err != nil {
 		return thread{}, err
 	}
 	if len(found) != 1 {
@@ -239,14 +253,11 @@ func (s *Store) threadOf(ctx context.Context, tx bun.Tx, in models.InboundEmail)
 	if id == "" {
 		return thread{}, nil
 	}
-	t, err := s.lockTicketTerms(ctx, tx, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return thread{}, nil
-	}
-	if err != nil {
+	rows, hist, err := db.ticket(ctx, id)
+	if err != nil || len(rows) == 0 {
 		return thread{}, err
 	}
-	return thread{ticket: t, early: early}, nil
+	return thread{ticket: &rows[0], hist: historyOf(hist), early: early}, nil
 }
 
 // messageRef is one message id a stored message refers to.
@@ -294,20 +305,18 @@ func refRows(ticketID string, in models.InboundEmail) []messageRef {
 	return rows
 }
 
-// lockThread serialises, on PostgreSQL, the ingestion of messages that may
-// belong to one thread: it takes a transaction advisory lock on the
-// message's own id and on each id it refers to, in one global order so that
-// two ingestions cannot wait on each other (one statement: unnest hands the
-// sorted keys to the lock function in array order). Every way threadOf
+// threadKeys are the keys of the transaction advisory locks that
+// serialise, on PostgreSQL, the ingestion of messages that may belong to
+// one thread: one for the message's own id and one for each id it refers
+// to, sorted, so that taking them in this one global order two ingestions
+// cannot wait on each other (one statement: unnest hands the sorted keys to
+// the lock function in array order). Every way threadOf
 // relates two messages goes through an id both lock: a message and a reply
 // to it share the first's id, and two replies to one parent share the
 // parent's id (both keep at most maxThreadRefs ids, the same ones they are
 // matched on), so whichever commits first, the other sees it. On SQLite
 // write transactions are serial already.
-func (s *Store) lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmail) error {
-	if !IsPostgres(tx) {
-		return nil
-	}
+func threadKeys(in models.InboundEmail) []int64 {
 	ids := append(threadIDs(in), in.MessageID)
 	keys := make([]int64, 0, len(ids))
 	for _, id := range ids {
@@ -316,11 +325,7 @@ func (s *Store) lockThread(ctx context.Context, tx bun.Tx, in models.InboundEmai
 		keys = append(keys, int64(h.Sum64()))
 	}
 	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	if err := s.ing.lockThread.Exec(ctx, tx, keys); err != nil {
-		return fmt.Errorf("lock thread: %w", err)
-	}
-	return nil
+	return slices.Compact(keys)
 }
 
 // ticketRow is a ticket loaded for change with the SLA terms of its
@@ -344,20 +349,6 @@ func (t *ticketRow) subscriptionTerms() *models.SupportSubscription {
 	}
 }
 
-// lockTicketTerms loads a ticket for change with its subscription's SLA
-// terms, locking the ticket's row on PostgreSQL so that concurrent changes
-// to one ticket replay one after the other.
-func (s *Store) lockTicketTerms(ctx context.Context, tx bun.Tx, id string) (*ticketRow, error) {
-	var rows []ticketRow
-	if err := s.ing.ticketTerms.Scan(ctx, tx, []any{id}, &rows); err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, sql.ErrNoRows
-	}
-	return &rows[0], nil
-}
-
 // history is what a ticket's clocks are replayed from: its messages in
 // received order, its actions in time order, and the highest sequence
 // number of its stored clocks.
@@ -378,14 +369,10 @@ type historyRow struct {
 	MaxSeq    int              `bun:"max_seq"`
 }
 
-// loadHistory reads a ticket's messages, actions and highest clock number
-// in one query. On PostgreSQL it runs after the ticket's row lock was
-// taken, so it sees every change committed before.
-func (s *Store) loadHistory(ctx context.Context, tx bun.Tx, ticketID string) (history, error) {
-	var rows []historyRow
-	if err := s.ing.history.Scan(ctx, tx, []any{ticketID, ticketID, ticketID}, &rows); err != nil {
-		return history{}, err
-	}
+// historyOf is a ticket's history from the rows of the history query (one
+// query for its messages, actions and highest clock number; see
+// ingestDB.ticket).
+func historyOf(rows []historyRow) history {
 	var h history
 	for _, r := range rows {
 		if r.Kind == 0 {
@@ -395,7 +382,7 @@ func (s *Store) loadHistory(ctx context.Context, tx bun.Tx, ticketID string) (hi
 			h.actions = append(h.actions, r)
 		}
 	}
-	return h, nil
+	return h
 }
 
 // addMessage puts a new message in its place among the messages.
@@ -450,7 +437,7 @@ type ticketWrite struct {
 // than the ticket's first customer message, or the first customer message
 // at all: the ticket's owner, priority, requester, subject and opening time
 // are then decided from it, as openTicket would have had it come first.
-func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.InboundEmail, now time.Time) error {
+func (s *Store) takeOpening(ctx context.Context, db ingestDB, w *ticketWrite, in models.InboundEmail, now time.Time) error {
 	if in.Direction != models.FromCustomer || in.Machine != models.MachineNone {
 		return nil
 	}
@@ -459,7 +446,7 @@ func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in m
 	}
 	t := w.ticket
 	customer := t.CustomerID
-	if err := s.assignCoverage(ctx, tx, t, in); err != nil {
+	if err := s.assignCoverage(ctx, db, t, in); err != nil {
 		return err
 	}
 	w.customerChanged = t.CustomerID != customer
@@ -472,7 +459,7 @@ func (s *Store) takeOpening(ctx context.Context, tx bun.Tx, w *ticketWrite, in m
 
 // openTicket starts the ticket an email opens, deciding once who it
 // belongs to and whether it is priority; exec inserts it.
-func (s *Store) openTicket(ctx context.Context, tx bun.Tx, w *ticketWrite, in models.InboundEmail, now time.Time) error {
+func (s *Store) openTicket(ctx context.Context, db ingestDB, w *ticketWrite, in models.InboundEmail, now time.Time) error {
 	t := &ticketRow{Ticket: models.Ticket{
 		ID: newID(), Status: models.TicketOpen, Subject: in.Subject, RequesterEmail: in.From,
 		OpenedAt: in.ReceivedAt, LastMessageAt: in.ReceivedAt, CreatedAt: now, UpdatedAt: now,
@@ -482,7 +469,7 @@ func (s *Store) openTicket(ctx context.Context, tx bun.Tx, w *ticketWrite, in mo
 		if len(in.To) > 0 {
 			t.RequesterEmail = in.To[0]
 		}
-	} else if err := s.assignCoverage(ctx, tx, t, in); err != nil {
+	} else if err := s.assignCoverage(ctx, db, t, in); err != nil {
 		return err
 	}
 	w.ticket = t
@@ -492,8 +479,8 @@ func (s *Store) openTicket(ctx context.Context, tx bun.Tx, w *ticketWrite, in mo
 // assignCoverage gives t the owner, priority and SLA terms that in, a
 // customer's opening message, decides: who covered its sender's domain when
 // it was received (nobody: no customer, not priority).
-func (s *Store) assignCoverage(ctx context.Context, tx bun.Tx, t *ticketRow, in models.InboundEmail) error {
-	cover, err := s.coverageAt(ctx, tx, in.FromDomain, in.ReceivedAt)
+func (s *Store) assignCoverage(ctx context.Context, db ingestDB, t *ticketRow, in models.InboundEmail) error {
+	cover, err := s.coverageAt(ctx, db, in.FromDomain, in.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -529,13 +516,12 @@ type coverage struct {
 // (checkDomainsFree); should older rows still do so, the domain added first
 // wins. It is priority (Licensed) when the customer held a paid license
 // valid at t; one query answers both.
-func (s *Store) coverageAt(ctx context.Context, tx bun.Tx, domain string, t time.Time) (*coverage, error) {
+func (s *Store) coverageAt(ctx context.Context, db ingestDB, domain string, t time.Time) (*coverage, error) {
 	if domain == "" {
 		return nil, nil
 	}
-	var rows []coverage
 	at := s.ing.instant(t)
-	err := s.ing.coverage.Scan(ctx, tx, []any{at, at, s.ing.list(selfAndParents(domain)), at, at, at, at, at}, &rows)
+	rows, err := db.coverage(ctx, []any{at, at, s.ing.list(selfAndParents(domain)), at, at, at, at, at})
 	if err != nil {
 		return nil, err
 	}
@@ -734,19 +720,18 @@ func (s *Store) actOnTicket(ctx context.Context, id string, kind models.TicketAc
 		published bool
 	)
 	err = s.inTx(ctx, func(tx bun.Tx) error {
-		row, err := s.lockTicketTerms(ctx, tx, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("ticket", id)
-		} else if err != nil {
+		rows, hist, err := txDB{st: s.ing, tx: tx}.ticket(ctx, id)
+		if err != nil {
 			return err
 		}
+		if len(rows) == 0 {
+			return notFound("ticket", id)
+		}
+		row := &rows[0]
 		if row.Status != want {
 			return models.Errorf(models.CodeConflict, "ticket %s is %s already", id, row.Status)
 		}
-		w := &ticketWrite{ticket: row, now: now}
-		if w.hist, err = s.loadHistory(ctx, tx, row.ID); err != nil {
-			return err
-		}
+		w := &ticketWrite{ticket: row, now: now, hist: historyOf(hist)}
 		w.action = &models.TicketAction{ID: newID(), TicketID: row.ID, Kind: kind, At: now, Actor: caller.Subject}
 		w.hist.addAction(w.action)
 		if err := s.replay(w); err != nil {
