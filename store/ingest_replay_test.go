@@ -43,20 +43,27 @@ func TestIngestRewritesClocksInPlace(t *testing.T) {
 		}
 		more := mail("q2@x", "a@acme.example", testNow.Add(10*time.Minute))
 		more.InReplyTo = []string{"q@x"}
+		f.clk.Set(testNow.Add(10 * time.Minute))
 		f.ingest(more)
 		if got := clocks(open.TicketID); len(got) != 1 || got[0].ID != first[0].ID || got[0].AlertLevel != "at_risk" {
 			t.Fatalf("clocks after a message while the clock runs: %+v, want the same row, still at_risk", got)
+		} else if !got[0].UpdatedAt.Equal(first[0].UpdatedAt) {
+			t.Fatalf("the unchanged clock was rewritten: updated at %v, then %v", first[0].UpdatedAt, got[0].UpdatedAt)
 		}
 
 		// The answer stops it: same row, the alert level of a running clock
 		// no longer applies.
 		answer := mail("a@x", "s@vendor.test", testNow.Add(20*time.Minute))
 		answer.Direction, answer.FromDomain, answer.InReplyTo = models.FromSupport, "vendor.test", []string{"q2@x"}
+		f.clk.Set(testNow.Add(20 * time.Minute))
 		f.ingest(answer)
 		got := clocks(open.TicketID)
 		if len(got) != 1 || got[0].ID != first[0].ID || got[0].AlertLevel != "" || got[0].StoppedAt.IsZero() ||
 			got[0].BusinessSeconds == nil || *got[0].BusinessSeconds != 1200 {
 			t.Fatalf("clocks after the answer: %+v, want the same row stopped after 1200 s, no alert level", got)
+		}
+		if !got[0].UpdatedAt.Equal(testNow.Add(20 * time.Minute)) {
+			t.Fatalf("the stopped clock's updated_at is %v, want the answer's ingestion", got[0].UpdatedAt)
 		}
 
 		// A reply to a parent not yet received opens a priority ticket; the

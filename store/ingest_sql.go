@@ -175,9 +175,21 @@ ON CONFLICT (ticket_id, seq) DO UPDATE SET subscription_id = EXCLUDED.subscripti
   alert_level = CASE WHEN k.started_at = EXCLUDED.started_at AND (k.stopped_at IS NULL) = (EXCLUDED.stopped_at IS NULL)
     THEN k.alert_level ELSE EXCLUDED.alert_level END,
   updated_at = EXCLUDED.updated_at
+WHERE ` + clockChanged + `
 RETURNING NULL
 )
 SELECT pg_notify($49, $50) WHERE CAST($49 AS text) <> ''`
+
+// clockChanged is the condition of a stored clock's update in place: a
+// clock the replay gives as it is stored keeps its row as it is (no new row
+// version, no index entries, updated_at when it last changed). Most of a
+// reply's clocks are the thread's earlier ones, unchanged.
+const clockChanged = `(k.subscription_id IS DISTINCT FROM EXCLUDED.subscription_id OR k.customer_id IS DISTINCT FROM EXCLUDED.customer_id
+  OR k.kind IS DISTINCT FROM EXCLUDED.kind OR k.month IS DISTINCT FROM EXCLUDED.month
+  OR k.started_at IS DISTINCT FROM EXCLUDED.started_at OR k.due_at IS DISTINCT FROM EXCLUDED.due_at
+  OR k.target_seconds IS DISTINCT FROM EXCLUDED.target_seconds OR k.stopped_at IS DISTINCT FROM EXCLUDED.stopped_at
+  OR k.stopped_by IS DISTINCT FROM EXCLUDED.stopped_by OR k.business_seconds IS DISTINCT FROM EXCLUDED.business_seconds
+  OR k.met IS DISTINCT FROM EXCLUDED.met)`
 
 // writeArgs are ingestWrite's arguments for w, an ingestion's writes (a
 // new message, no action), with the notification on channel ch with

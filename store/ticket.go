@@ -624,9 +624,9 @@ func (w *ticketWrite) statements(tx bun.Tx) []string {
 	}
 	// Clocks past the new count go (a ticket that was never priority has
 	// none); the others are inserted or, for a sequence number stored
-	// already, updated in place, keeping their id and, when the clock
-	// still starts at the same time and is still running or still
-	// stopped, the alert level sent for it.
+	// already, updated in place when they changed (clockChanged),
+	// keeping their id and, when the clock still starts at the same time
+	// and is still running or still stopped, the alert level sent for it.
 	if !t.inserted && w.hist.maxSeq > len(w.clocks) {
 		out = append(out, tx.NewDelete().Model((*models.Clock)(nil)).
 			Where("ticket_id = ? AND seq > ?", t.ID, len(w.clocks)).Returning("NULL").String())
@@ -639,7 +639,8 @@ func (w *ticketWrite) statements(tx bun.Tx) []string {
 				Set("started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at, target_seconds = EXCLUDED.target_seconds").
 				Set("stopped_at = EXCLUDED.stopped_at, stopped_by = EXCLUDED.stopped_by, business_seconds = EXCLUDED.business_seconds, met = EXCLUDED.met").
 				Set("alert_level = CASE WHEN k.started_at = EXCLUDED.started_at AND (k.stopped_at IS NULL) = (EXCLUDED.stopped_at IS NULL) THEN k.alert_level ELSE EXCLUDED.alert_level END").
-				Set("updated_at = EXCLUDED.updated_at")
+				Set("updated_at = EXCLUDED.updated_at").
+				Where(clockChanged)
 		}
 		out = append(out, q.String())
 	}
