@@ -31,14 +31,9 @@ type ingestStatements struct {
 
 func newIngestStatements(db *bun.DB) *ingestStatements {
 	pg := IsPostgres(db)
-	// in is a membership test of column in a list parameter; each is a
-	// list parameter as rows (value, pos), pos its place in the list.
-	in := func(column string) string {
-		if pg {
-			return column + " = ANY(CAST(? AS text[]))"
-		}
-		return column + " IN (SELECT value FROM json_each(?))"
-	}
+	in := func(column string) string { return inList(pg, column) }
+	// each is a list parameter as rows (value, pos), pos its place in the
+	// list.
 	each := "unnest(CAST(? AS text[])) WITH ORDINALITY AS j (value, pos)"
 	if !pg {
 		each = "(SELECT value, key AS pos FROM json_each(?)) AS j"
@@ -100,6 +95,15 @@ func (s *ingestStatements) ready(ctx context.Context) {
 			p.Ready(ctx) //nolint:errcheck // see above
 		}
 	}
+}
+
+// inList is a membership test of column in a list parameter of a prepared
+// statement, bound with ingestStatements.list.
+func inList(postgres bool, column string) string {
+	if postgres {
+		return column + " = ANY(CAST(? AS text[]))"
+	}
+	return column + " IN (SELECT value FROM json_each(?))"
 }
 
 // list is a list parameter of the statements above.

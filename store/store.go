@@ -41,6 +41,8 @@ type Store struct {
 	leases sync.Map
 	// ing are the prepared reads of an ingestion.
 	ing *ingestStatements
+	// pageClocks reads the clocks of a page of tickets (readTicketPage).
+	pageClocks *Prepared
 }
 
 // Options configure a Store.
@@ -68,6 +70,7 @@ func New(db *bun.DB, opts Options) *Store {
 		holidays: opts.Holidays, bus: opts.Events, log: opts.Log}
 	if db != nil {
 		s.ing = newIngestStatements(db)
+		s.pageClocks = newPageClocks(db)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -91,6 +92,20 @@ var ticketPageColumns = []string{"id", "customer_id", "subscription_id", "priori
 var clockPageColumns = []string{"ticket_id", "seq", "kind", "month", "started_at", "due_at", "target_seconds",
 	"stopped_at", "stopped_by", "business_seconds", "met"}
 
+// newPageClocks prepares the read of the clocks of a page of tickets, in
+// clockPageColumns: the arguments are the tickets' ids as a list parameter
+// and the caller's scope twice ("" for staff). One fixed text whatever the
+// page: with the ids written into it, PostgreSQL planned each page's read
+// anew, 0.55 ms for 50 tickets, twice what running it took.
+func newPageClocks(db *bun.DB) *Prepared {
+	columns := make([]string, len(clockPageColumns))
+	for i, c := range clockPageColumns {
+		columns[i] = "k." + c
+	}
+	return Prepare(db, "SELECT "+strings.Join(columns, ", ")+" FROM sla_clocks AS k WHERE "+inList(IsPostgres(db), "k.ticket_id")+
+		" AND (? = '' OR k.customer_id = ?) ORDER BY k.ticket_id, k.seq")
+}
+
 // readTicketPage reads into p the clocks, customers, subscriptions and
 // domains reads asks for, each in one query scoped to the caller (scope is
 // the caller's customer, "" for staff).
@@ -101,8 +116,7 @@ func (s *Store) readTicketPage(ctx context.Context, scope string, p *TicketPage,
 			ids[i] = t.ID
 		}
 		var rows []*models.Clock
-		q := s.db.NewSelect().Model(&rows).Column(clockPageColumns...).Where("k.ticket_id IN (?)", bun.In(ids)).OrderExpr("k.ticket_id, k.seq")
-		if err := scoped(q, "k.customer_id", scope).Scan(ctx); err != nil {
+		if err := s.pageClocks.Scan(ctx, s.db, []any{s.ing.list(ids), scope, scope}, &rows); err != nil {
 			return fmt.Errorf("clocks of ticket page: %w", err)
 		}
 		p.Clocks = make(map[string][]*models.Clock, len(ids))
