@@ -42,12 +42,9 @@ type txDB struct {
 	tx bun.Tx
 }
 
-func (d txDB) candidates(ctx context.Context, keys []int64, args []any) ([]candidates, error) {
-	if d.st.lockThread != nil {
-		if err := d.st.lockThread.Exec(ctx, d.tx, keys); err != nil {
-			return nil, fmt.Errorf("lock thread: %w", err)
-		}
-	}
+// candidates reads threadOf's row (SQLite, whose write transactions are
+// serial: keys is nil and no lock is taken).
+func (d txDB) candidates(ctx context.Context, _ []int64, args []any) ([]candidates, error) {
 	var found []candidates
 	err := d.st.thread.Scan(ctx, d.tx, args, &found)
 	return found, err
@@ -69,10 +66,9 @@ func (d txDB) coverage(ctx context.Context, args []any) ([]coverage, error) {
 	return rows, err
 }
 
-func (d txDB) write(ctx context.Context, w *ticketWrite, ch, payload string) error {
-	if d.st.postgres {
-		return d.st.ticketWrite.Exec(ctx, d.tx, d.st.writeArgs(w, ch, payload)...)
-	}
+// write runs w's statements one by one (SQLite: an ingestion on PostgreSQL
+// is a pgSession, and ch is always "" here).
+func (d txDB) write(ctx context.Context, w *ticketWrite, _, _ string) error {
 	return w.exec(ctx, d.tx, "")
 }
 
@@ -196,7 +192,7 @@ func readBatch(br pgx.BatchResults, stmts []pgStatement) (int, error) {
 func (p *pgSession) candidates(ctx context.Context, keys []int64, args []any) ([]candidates, error) {
 	var found []candidates
 	err := p.roundTrip(ctx, false,
-		pgStatement{sql: p.st.lockThread.query, args: []any{keys}},
+		pgStatement{sql: p.st.lockThread, args: []any{keys}},
 		pgStatement{sql: p.st.thread.query, args: args, scan: scanAll(p.st.db, &found)})
 	return found, err
 }
@@ -222,7 +218,7 @@ func (p *pgSession) coverage(ctx context.Context, args []any) ([]coverage, error
 }
 
 func (p *pgSession) write(ctx context.Context, w *ticketWrite, ch, payload string) error {
-	return p.roundTrip(ctx, p.commitWithWrite, pgStatement{sql: p.st.ticketWrite.query, args: p.st.writeArgs(w, ch, payload)})
+	return p.roundTrip(ctx, p.commitWithWrite, pgStatement{sql: p.st.ticketWrite, args: p.st.writeArgs(w, ch, payload)})
 }
 
 // commit commits the transaction unless the write did.

@@ -21,12 +21,14 @@ import (
 type ingestStatements struct {
 	postgres    bool
 	db          *bun.DB
-	lockThread  *Prepared // PostgreSQL only
 	thread      *Prepared
 	ticketTerms *Prepared
 	history     *Prepared
 	coverage    *Prepared
-	ticketWrite *Prepared // PostgreSQL only: ingestWrite
+	// lockThread and ticketWrite are PostgreSQL's alone; a pgSession
+	// prepares them, with the reads, on its connection.
+	lockThread  string
+	ticketWrite string
 }
 
 func newIngestStatements(db *bun.DB) *ingestStatements {
@@ -40,8 +42,8 @@ func newIngestStatements(db *bun.DB) *ingestStatements {
 	}
 	s := &ingestStatements{postgres: pg, db: db}
 	if pg {
-		s.lockThread = Prepare(db, "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(? AS bigint[])) AS u (k)")
-		s.ticketWrite = Prepare(db, ingestWrite)
+		s.lockThread = "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST($1 AS bigint[])) AS u (k)"
+		s.ticketWrite = ingestWrite
 	}
 	// threadOf's candidates: the arguments are the message's id, its
 	// references three times, and its id again.
@@ -86,14 +88,12 @@ ORDER BY length(sd.domain) DESC, sd.added_at ASC, sd.id ASC LIMIT 1`)
 	return s
 }
 
-// ready prepares the statements that are not yet, before an ingestion's
-// transaction begins (see Prepared.run). A statement that cannot be
-// prepared now runs unprepared, and fails there if it must.
+// ready prepares the reads that are not yet, before an ingestion's
+// transaction begins on SQLite (see Prepared.run). A statement that cannot
+// be prepared now runs unprepared, and fails there if it must.
 func (s *ingestStatements) ready(ctx context.Context) {
-	for _, p := range []*Prepared{s.lockThread, s.thread, s.ticketTerms, s.history, s.coverage, s.ticketWrite} {
-		if p != nil {
-			p.Ready(ctx) //nolint:errcheck // see above
-		}
+	for _, p := range []*Prepared{s.thread, s.ticketTerms, s.history, s.coverage} {
+		p.Ready(ctx) //nolint:errcheck // see above
 	}
 }
 
@@ -243,7 +243,7 @@ func (s *ingestStatements) writeArgs(w *ticketWrite, ch, payload string) []any {
 // pgStatements are the texts of the statements an ingestion prepares on a
 // PostgreSQL connection (see pgSession).
 func (s *ingestStatements) pgStatements() []string {
-	return []string{s.lockThread.query, s.thread.query, s.ticketTerms.query, s.history.query, s.coverage.query, s.ticketWrite.query}
+	return []string{s.lockThread, s.thread.query, s.ticketTerms.query, s.history.query, s.coverage.query, s.ticketWrite}
 }
 
 // NullString is s as a bound parameter of a nullzero column: NULL when s
